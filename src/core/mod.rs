@@ -1,0 +1,33 @@
+//! The core: frames in, encoded bytes out, Rust errors. Knows nothing of JavaScript.
+//!
+//! `FrameSource` (host layouts; CUDA later) → `Converter` (RGB→YUV with the `ColorSpec`) →
+//! `VideoWriter` (codec open, options, send/receive, muxing) → `Sink` (file, memory, stream).
+
+mod codec;
+mod color;
+mod container;
+mod convert;
+mod encode;
+mod error;
+mod ffi_util;
+mod frames;
+mod log;
+mod options;
+mod rate;
+mod sink;
+mod writer;
+
+pub use codec::VideoCodec;
+pub use color::{ColorMatrix, ColorRange, ColorSpec};
+pub use container::Container;
+pub use convert::Converter;
+pub use encode::{encode, EncodeControl, Unwatched};
+pub use error::{EncodeError, ErrorCode, Result};
+pub use frames::{Device, FrameGeometry, FrameSource, HostBytes, HostFrames, InputPixels, Layout, RgbPicture};
+pub use options::{EncodeSettings, OptionValue, Preset};
+pub use rate::FrameRate;
+pub use sink::{FileSink, MemorySink, SharedSink, Sink, SinkOutput};
+pub use writer::{EncodeSummary, VideoWriter, WriterConfig};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,389 @@
+//! End-to-end tests of the core: encode generated frames, decode them back with FFmpeg, compare.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ffmpeg_next as ff;
+
+use super::*;
+
+/// Deterministic test frames, NCHW: gradients, a moving saturated square, texture and a little noise.
+fn nchw_frames(n: usize, h: usize, w: usize) -> Vec<u8> {
+    let mut data = vec![0u8; n * 3 * h * w];
+    let mut seed = 0x2545_f491_u32;
+    for f in 0..n {
+        for y in 0..h {
+            for x in 0..w {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                let noise = (seed % 9) as i32 - 4;
+                let in_square = (x + 2 * f) % w < w / 3 && y > h / 4 && y < h / 2;
+                let tex = if (x / 2 + y / 2) % 2 == 0 { 12 } else { -12 };
+                let rgb = if in_square {
+                    [220, 40, 30]
+                } else {
+                    [(x * 255 / w) as i32 + tex, (y * 255 / h) as i32, ((x + y + 8 * f) % 256) as i32]
+                };
+                for c in 0..3 {
+                    data[((f * 3 + c) * h + y) * w + x] = (rgb[c] + noise).clamp(0, 255) as u8;
+                }
+            }
+        }
+    }
+    data
+}
+
+fn nchw_to_nhwc(data: &[u8], n: usize, h: usize, w: usize, channels: usize) -> Vec<u8> {
+    let mut out = vec![0u8; n * h * w * channels];
+    for f in 0..n {
+        for y in 0..h {
+            for x in 0..w {
+                for c in 0..3 {
+                    out[((f * h + y) * w + x) * channels + c] = data[((f * 3 + c) * h + y) * w + x];
+                }
+                if channels == 4 {
+                    out[((f * h + y) * w + x) * channels + 3] = (x * 7 + y) as u8; // ignored
+                }
+            }
+        }
+    }
+    out
+}
+
+fn host(data: Vec<u8>, shape: [i64; 4], layout: Layout) -> HostFrames {
+    HostFrames::new(Arc::new(data), shape, layout).unwrap()
+}
+
+fn settings(codec: &str, pix: &str, extra: &[(&str, OptionValue)]) -> EncodeSettings {
+    EncodeSettings {
+        codec: Some(codec.into()),
+        pixel_format: Some(pix.into()),
+        crf: None,
+        preset: None,
+        extra: extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+    }
+}
+
+fn s(v: &str) -> OptionValue {
+    OptionValue::Str(v.into())
+}
+
+fn encode_to_memory(source: &dyn FrameSource, rate: f64, format: &str, settings: &EncodeSettings) -> Result<(EncodeSummary, Vec<u8>)> {
+    let mut summary = encode(
+        source,
+        FrameRate::from_f64(rate).unwrap(),
+        Container::resolve(format).unwrap(),
+        settings,
+        &Unwatched,
+        || Ok(Box::new(MemorySink::new())),
+    )?;
+    match std::mem::replace(&mut summary.output, SinkOutput::Streamed) {
+        SinkOutput::Memory(bytes) => Ok((summary, bytes)),
+        other => panic!("expected memory output, got {other:?}"),
+    }
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!("framecodec-core-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Decoded frames as planes of yuv444p (no conversion happens when the stream is yuv444p).
+struct Decoded {
+    planes: Vec<[Vec<u8>; 3]>,
+    pts: Vec<i64>,
+    time_base: ff::Rational,
+    avg_frame_rate: ff::Rational,
+    color_space: ff::color::Space,
+    color_range: ff::color::Range,
+}
+
+fn decode(path: &Path) -> Decoded {
+    ff::init().unwrap();
+    let mut input = ff::format::input(path).unwrap();
+    let stream = input.streams().best(ff::media::Type::Video).unwrap();
+    let index = stream.index();
+    let time_base = stream.time_base();
+    let avg_frame_rate = stream.avg_frame_rate();
+    let mut decoder = ff::codec::context::Context::from_parameters(stream.parameters()).unwrap().decoder().video().unwrap();
+    let mut out = Decoded { planes: vec![], pts: vec![], time_base, avg_frame_rate, color_space: decoder.color_space(), color_range: decoder.color_range() };
+    let mut frame = ff::frame::Video::empty();
+    let mut take = |decoder: &mut ff::decoder::Video, out: &mut Decoded| {
+        while decoder.receive_frame(&mut frame).is_ok() {
+            assert!(matches!(frame.format(), ff::format::Pixel::YUV444P | ff::format::Pixel::YUVJ444P), "tests decode yuv444p streams");
+            let (w, h) = (frame.width() as usize, frame.height() as usize);
+            let plane = |i: usize| {
+                let stride = frame.stride(i);
+                (0..h).flat_map(|y| frame.data(i)[y * stride..y * stride + w].to_vec()).collect::<Vec<u8>>()
+            };
+            out.planes.push([plane(0), plane(1), plane(2)]);
+            out.pts.push(frame.pts().unwrap_or(-1));
+        }
+    };
+    for (s, packet) in input.packets() {
+        if s.index() == index {
+            decoder.send_packet(&packet).unwrap();
+            take(&mut decoder, &mut out);
+        }
+    }
+    decoder.send_eof().unwrap();
+    take(&mut decoder, &mut out);
+    out
+}
+
+fn write_temp(bytes: &[u8], ext: &str) -> PathBuf {
+    let path = temp_dir("dec").join(format!("v.{ext}"));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Max |decoded - reference| over Y, U, V of every pixel of every frame.
+fn max_error_vs_reference(data: &[u8], n: usize, h: usize, w: usize, decoded: &Decoded, spec: ColorSpec) -> f64 {
+    assert_eq!(decoded.planes.len(), n);
+    let mut worst: f64 = 0.0;
+    for f in 0..n {
+        for i in 0..h * w {
+            let px = |c: usize| data[(f * 3 + c) * h * w + i];
+            let (y, u, v) = spec.reference_yuv(px(0), px(1), px(2));
+            for (plane, want) in [y, u, v].into_iter().enumerate() {
+                worst = worst.max((decoded.planes[f][plane][i] as f64 - want).abs());
+            }
+        }
+    }
+    worst
+}
+
+const LOSSLESS_444: [(&str, OptionValue); 1] = [("qp", OptionValue::Num(0.0))];
+
+#[test]
+fn lossless_encode_matches_bt709_limited_reference() {
+    let (n, h, w) = (4, 48, 64);
+    let data = nchw_frames(n, h, w);
+    let frames = host(data.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
+    let (summary, bytes) = encode_to_memory(&frames, 30.0, "mkv", &settings("libx264", "yuv444p", &LOSSLESS_444)).unwrap();
+    assert_eq!((summary.format.as_str(), summary.codec.as_str(), summary.pixel_format.as_str()), ("matroska", "libx264", "yuv444p"));
+    assert_eq!(summary.frames, n as u64);
+    assert_eq!(summary.bytes, bytes.len() as u64);
+    let decoded = decode(&write_temp(&bytes, "mkv"));
+    assert_eq!(decoded.color_space, ff::color::Space::BT709);
+    assert_eq!(decoded.color_range, ff::color::Range::MPEG);
+    let err = max_error_vs_reference(&data, n, h, w, &decoded, ColorSpec::default());
+    assert!(err <= 1.5, "max error vs BT.709 limited reference: {err}");
+}
+
+#[test]
+fn colorspace_and_range_options_change_conversion_and_tags() {
+    let (n, h, w) = (2, 32, 32);
+    let data = nchw_frames(n, h, w);
+    let frames = host(data.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
+    let extra = [("qp", OptionValue::Num(0.0)), ("colorspace", s("bt470bg")), ("color_range", s("pc"))];
+    let (_, bytes) = encode_to_memory(&frames, 25.0, "mkv", &settings("libx264", "yuv444p", &extra)).unwrap();
+    let decoded = decode(&write_temp(&bytes, "mkv"));
+    assert_eq!(decoded.color_space, ff::color::Space::BT470BG);
+    assert_eq!(decoded.color_range, ff::color::Range::JPEG);
+    let bt601_full = ColorSpec { matrix: ColorMatrix::Bt470bg, range: ColorRange::Full };
+    let err = max_error_vs_reference(&data, n, h, w, &decoded, bt601_full);
+    assert!(err <= 1.5, "max error vs BT.601 full reference: {err}");
+    // And it really differs from the default conversion.
+    assert!(max_error_vs_reference(&data, n, h, w, &decoded, ColorSpec::default()) > 5.0);
+}
+
+#[test]
+fn nchw_nhwc_and_rgba_inputs_encode_identically() {
+    let (n, h, w) = (3, 24, 40);
+    let nchw = nchw_frames(n, h, w);
+    let s = settings("libx264", "yuv444p", &[("qp", OptionValue::Num(0.0)), ("threads", OptionValue::Num(1.0))]);
+    let a = encode_to_memory(&host(nchw.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw), 30.0, "mkv", &s).unwrap().1;
+    let rgb = nchw_to_nhwc(&nchw, n, h, w, 3);
+    let b = encode_to_memory(&host(rgb, [n as i64, h as i64, w as i64, 3], Layout::Nhwc), 30.0, "mkv", &s).unwrap().1;
+    let rgba = nchw_to_nhwc(&nchw, n, h, w, 4);
+    let c = encode_to_memory(&host(rgba, [n as i64, h as i64, w as i64, 4], Layout::Nhwc), 30.0, "mkv", &s).unwrap().1;
+    let planes = |bytes: &[u8]| decode(&write_temp(bytes, "mkv")).planes;
+    assert!(planes(&a) == planes(&b), "NCHW and NHWC RGB decode to the same frames");
+    assert!(planes(&a) == planes(&c), "NCHW and NHWC RGBA decode to the same frames");
+}
+
+#[test]
+fn ntsc_rate_gives_exact_timestamps_in_mp4() {
+    let (n, h, w) = (10, 16, 16);
+    let frames = host(nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
+    let (_, bytes) = encode_to_memory(&frames, 29.97, "mp4", &settings("libx264", "yuv444p", &[])).unwrap();
+    let decoded = decode(&write_temp(&bytes, "mp4"));
+    assert_eq!(decoded.avg_frame_rate, ff::Rational::new(30000, 1001));
+    assert_eq!(decoded.planes.len(), n);
+    // Every frame one tick of 1001/30000 s apart.
+    let tick = decoded.time_base.denominator() as i64 * 1001 / (30000 * decoded.time_base.numerator() as i64);
+    let mut pts = decoded.pts.clone();
+    pts.sort();
+    for pair in pts.windows(2) {
+        assert_eq!(pair[1] - pair[0], tick, "pts {:?} in {:?}", pts, decoded.time_base);
+    }
+}
+
+#[test]
+fn file_sink_writes_dest_and_leaves_no_temp() {
+    let dir = temp_dir("file");
+    let dest = dir.join("out.mp4");
+    let frames = host(nchw_frames(3, 16, 16), [3, 3, 16, 16], Layout::Nchw);
+    let summary = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::from_path(&dest).unwrap(), &EncodeSettings::default(), &Unwatched, || {
+        Ok(Box::new(FileSink::create(&dest)?))
+    })
+    .unwrap();
+    assert_eq!(summary.bytes, std::fs::metadata(&dest).unwrap().len());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn encode_error(format: &str, settings: &EncodeSettings) -> EncodeError {
+    let frames = host(nchw_frames(2, 16, 16), [2, 3, 16, 16], Layout::Nchw);
+    let sink_opened = std::cell::Cell::new(false);
+    let err = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve(format).unwrap(), settings, &Unwatched, || {
+        sink_opened.set(true);
+        Ok(Box::new(MemorySink::new()))
+    })
+    .err()
+    .expect("encode should fail");
+    if err.code != ErrorCode::Encode {
+        assert!(!sink_opened.get(), "{:?} must be found before any output is created", err.code);
+    }
+    err
+}
+
+#[test]
+fn option_errors_have_codes_and_name_the_problem() {
+    let base = || settings("libx264", "yuv420p", &[]);
+    let mut s = base();
+    s.crf = Some(100.0);
+    let e = encode_error("mp4", &s);
+    assert_eq!(e.code, ErrorCode::OutOfRange);
+    assert!(e.message.contains("crf") && e.message.contains("51"), "{}", e.message);
+
+    let mut s = base();
+    s.crf = Some(18.5);
+    s.preset = Some(s_("superduper"));
+    let e = encode_error("mp4", &s);
+    assert_eq!(e.code, ErrorCode::InvalidOption);
+    assert!(e.message.contains("ultrafast") && e.message.contains("veryslow"), "{}", e.message);
+
+    let mut s = settings("libvpx-vp9", "yuv420p", &[]);
+    s.preset = Some(s_("fast"));
+    let e = encode_error("webm", &s);
+    assert_eq!(e.code, ErrorCode::InvalidOption);
+    assert!(e.message.contains("libvpx-vp9"), "{}", e.message);
+
+    let mut s = settings("mpeg4", "yuv420p", &[]);
+    s.crf = Some(20.0);
+    let e = encode_error("avi", &s);
+    assert_eq!(e.code, ErrorCode::InvalidOption);
+    assert!(e.message.contains("mpeg4"), "{}", e.message);
+
+    let e = encode_error("mp4", &settings("libx264", "yuv420p", &[("notAnOption", OptionValue::Num(1.0))]));
+    assert_eq!(e.code, ErrorCode::InvalidOption);
+    assert!(e.message.contains("notAnOption"), "{}", e.message);
+
+    let e = encode_error("mp4", &settings("libx264", "yuv420p", &[("g", s_("abc"))]));
+    assert_eq!(e.code, ErrorCode::InvalidOption, "{}", e.message);
+
+    let e = encode_error("mp4", &settings("libx264", "yuv420p", &[("tune", s_("nope"))]));
+    assert_eq!(e.code, ErrorCode::InvalidOption);
+    assert!(e.message.contains("zerolatency"), "{}", e.message);
+
+    let e = encode_error("mp4", &settings("libx264", "yuv444p", &[("profile", s_("baseline"))]));
+    assert_eq!(e.code, ErrorCode::Encode);
+    assert!(e.message.contains("libx264"), "{}", e.message);
+
+    let e = encode_error("mp4", &settings("h264_nvenc", "yuv420p", &[]));
+    assert_eq!(e.code, ErrorCode::EncoderUnavailable, "{}", e.message);
+
+    let e = encode_error("mp4", &settings("libx264", "yuv420p", &[("movflags", s_("+nonsense"))]));
+    assert_eq!(e.code, ErrorCode::InvalidOption, "{}", e.message);
+    assert!(e.message.contains("faststart"), "lists the muxer's flags: {}", e.message);
+
+    let e = encode_error("webm", &settings("libx264", "yuv420p", &[]));
+    assert_eq!(e.code, ErrorCode::Encode);
+    assert!(e.message.contains("webm"), "{}", e.message);
+}
+
+fn s_(v: &str) -> OptionValue {
+    s(v)
+}
+
+#[test]
+fn extra_options_reach_codec_and_muxer() {
+    let (n, h, w) = (6, 16, 16);
+    let frames = host(nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
+    let extra = [("g", OptionValue::Num(2.0)), ("bf", OptionValue::Num(0.0)), ("movflags", s("+frag_keyframe+empty_moov+default_base_moof"))];
+    let (_, bytes) = encode_to_memory(&frames, 30.0, "mp4", &settings("libx264", "yuv444p", &extra)).unwrap();
+    assert!(bytes.windows(4).any(|b| b == b"moof"), "fragmented mp4 has moof boxes");
+    let path = write_temp(&bytes, "mp4");
+    let mut input = ff::format::input(&path).unwrap();
+    let keyframes = input.packets().filter(|(_, p)| p.is_key()).count();
+    assert_eq!(keyframes, n / 2, "g=2 puts a keyframe every 2 frames");
+}
+
+struct Recorder {
+    abort_after: Option<u64>,
+    seen: Mutex<Vec<u64>>,
+}
+
+impl EncodeControl for Recorder {
+    fn aborted(&self) -> bool {
+        let seen = self.seen.lock().unwrap();
+        self.abort_after.is_some_and(|n| seen.last().is_some_and(|&last| last >= n))
+    }
+    fn progress(&self, frames: u64, total: u64) {
+        assert_eq!(total, 40);
+        self.seen.lock().unwrap().push(frames);
+    }
+}
+
+#[test]
+fn progress_is_monotonic_and_ends_at_total() {
+    let frames = host(nchw_frames(40, 16, 16), [40, 3, 16, 16], Layout::Nchw);
+    let rec = Recorder { abort_after: None, seen: Mutex::new(vec![]) };
+    encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mkv").unwrap(), &EncodeSettings::default(), &rec, || Ok(Box::new(MemorySink::new()))).unwrap();
+    let seen = rec.seen.lock().unwrap();
+    assert!(seen.windows(2).all(|p| p[0] <= p[1]), "{seen:?}");
+    assert_eq!(*seen.last().unwrap(), 40);
+    assert!(seen.len() >= 10, "at least once per 10%: {seen:?}");
+}
+
+#[test]
+fn abort_stops_the_encode_and_discards_the_file() {
+    let dir = temp_dir("abort");
+    let dest = dir.join("out.mp4");
+    let frames = host(nchw_frames(40, 16, 16), [40, 3, 16, 16], Layout::Nchw);
+    let rec = Recorder { abort_after: Some(10), seen: Mutex::new(vec![]) };
+    let err = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &EncodeSettings::default(), &rec, || {
+        Ok(Box::new(FileSink::create(&dest)?))
+    })
+    .err()
+    .unwrap();
+    assert_eq!(err.code, ErrorCode::Aborted);
+    assert!(*rec.seen.lock().unwrap().last().unwrap() < 20, "stopped promptly");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no partial file");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn every_listed_container_takes_its_default_codec() {
+    let frames = host(nchw_frames(3, 16, 16), [3, 3, 16, 16], Layout::Nchw);
+    for (format, muxer, codec) in [
+        ("mp4", "mp4", "libx264"),
+        ("mov", "mov", "libx264"),
+        ("mkv", "matroska", "libx264"),
+        ("webm", "webm", "libvpx-vp9"),
+        ("avi", "avi", "mpeg4"),
+        ("flv", "flv", "flv"),
+        ("gif", "gif", "gif"),
+        ("ts", "mpegts", "mpeg2video"),
+    ] {
+        let (summary, bytes) = encode_to_memory(&frames, 30.0, format, &EncodeSettings::default()).unwrap();
+        assert_eq!((summary.format.as_str(), summary.codec.as_str()), (muxer, codec), "{format}");
+        assert!(!bytes.is_empty());
+    }
+}

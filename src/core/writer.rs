@@ -1,0 +1,271 @@
+//! The push-based encoder: open → write frames (any number, in any batches) → finish.
+//!
+//! Notes on the loop (the parts FFmpeg does not make obvious):
+//! - Timestamps: frame `i` gets pts `i` in a codec time base of 1/rate (an exact rational, see
+//!   `rate.rs`). The stream's time base starts as that too, as the ffmpeg CLI does, and the muxer may
+//!   change it in `write_header` (mp4 picks a timescale ≥ 10000), so packets are rescaled to whatever
+//!   the stream ends up with.
+//! - libx264 on FFmpeg 5.1 can emit packets with `duration == 0`; the mp4 muxer then makes the last
+//!   frame zero-length and the file one frame short. Every frame lasts one tick, so we set 1.
+//! - Frames are reused: `av_frame_make_writable` gives us a fresh buffer only while the encoder still
+//!   holds a reference to the previous one, so the steady state allocates nothing.
+//! - Encoders may buffer frames (x264's lookahead, B-frames): packets come out later, and
+//!   `finish` drains them (send EOF, receive until EOF) before the trailer is written.
+//! - Everything is validated and the codec opened *before* the sink is created, so a bad option never
+//!   creates a file; a failure after that drops the sink, which discards its partial output.
+
+use ffmpeg_next::format::context::StreamIo;
+use ffmpeg_next::{codec, ffi, format, frame, Packet, Rational};
+
+use super::codec::{is_rgb_format, VideoCodec};
+use super::color::ColorSpec;
+use super::container::Container;
+use super::convert::Converter;
+use super::error::{EncodeError, ErrorCode, Result};
+use super::ffi_util::{ffmpeg_failure, pix_fmt_name};
+use super::frames::{InputPixels, RgbPicture};
+use super::log::LogCapture;
+use super::options::{apply_to_muxer, check_muxer_options, EncodeSettings};
+use super::rate::FrameRate;
+use super::sink::{SharedSink, Sink, SinkOutput};
+
+/// What one encode is: frame size and input pixels, rate, container and settings.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    pub width: usize,
+    pub height: usize,
+    pub input: InputPixels,
+    pub frame_rate: FrameRate,
+    pub container: Container,
+    pub settings: EncodeSettings,
+}
+
+/// What a finished encode produced (`EncodeResult` in the JS API).
+#[derive(Debug)]
+pub struct EncodeSummary {
+    /// The muxer's name (`matroska` for mkv).
+    pub format: String,
+    /// The encoder's name (`libx264`).
+    pub codec: String,
+    pub pixel_format: String,
+    pub frames: u64,
+    pub bytes: u64,
+    pub output: SinkOutput,
+}
+
+/// An open encoder writing into a sink.
+pub struct VideoWriter {
+    // Field order is drop order: the muxer (which flushes into the sink) goes before the sink handle.
+    output: format::context::Output,
+    encoder: codec::encoder::video::Encoder,
+    converter: Converter,
+    frame: frame::Video,
+    packet: Packet,
+    codec_time_base: Rational,
+    stream_time_base: Rational,
+    frames: i64,
+    sink: SharedSink,
+    format_name: String,
+    codec_name: String,
+    pixel_format: ffi::AVPixelFormat,
+}
+
+impl VideoWriter {
+    /// Validates the settings, opens the encoder, then creates the sink with `open_sink` and writes
+    /// the container header.
+    pub fn open(config: &WriterConfig, open_sink: impl FnOnce() -> Result<Box<dyn Sink>>) -> Result<VideoWriter> {
+        let log = LogCapture::start();
+        let settings = &config.settings;
+        let container = config.container;
+        let vcodec = VideoCodec::find(settings.codec.as_deref(), &container)?;
+        let codec_name = vcodec.name();
+        if !container.accepts(vcodec.id()) {
+            return Err(EncodeError::new(
+                ErrorCode::Encode,
+                format!("format {} cannot hold video encoded by {codec_name}; pick another codec or format", container.name()),
+            ));
+        }
+        let pixel_format = vcodec.choose_pixel_format(settings.pixel_format.as_deref(), config.width, config.height)?;
+        let color = settings.color_spec()?;
+        let rate = config.frame_rate;
+        let codec_time_base = rate.time_base();
+
+        // SAFETY: vcodec points into libavcodec's static table.
+        let ff_codec = unsafe { ffmpeg_next::Codec::wrap(vcodec.as_ptr()) };
+        let mut ctx = codec::context::Context::new_with_codec(ff_codec)
+            .encoder()
+            .video()
+            .map_err(|e| ffmpeg_failure(ErrorCode::Encode, "cannot allocate the encoder", e.into(), &log))?;
+        let muxer_options = unsafe {
+            // SAFETY: ctx is a live, unopened context for this codec; we set plain fields.
+            let raw = ctx.as_mut_ptr();
+            (*raw).width = config.width as i32;
+            (*raw).height = config.height as i32;
+            (*raw).pix_fmt = pixel_format;
+            (*raw).time_base = codec_time_base.into();
+            (*raw).framerate = rate.rational().into();
+            (*raw).sample_aspect_ratio = Rational::new(1, 1).into();
+            // 0 = the codec's automatic thread count (libavcodec's default is 1); extraOptions.threads overrides.
+            (*raw).thread_count = 0;
+            if !is_rgb_format(pixel_format) {
+                (*raw).colorspace = color.matrix.av_colorspace();
+                (*raw).color_range = color.range.av_range();
+            }
+            if container.needs_global_header() {
+                (*raw).flags |= ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
+            }
+            settings.apply_to_codec(raw, &codec_name, &container)?
+        };
+        let encoder = ctx.open_as(ff_codec).map_err(|e| {
+            let code = if vcodec.is_hardware() { ErrorCode::EncoderUnavailable } else { ErrorCode::Encode };
+            let context = if vcodec.is_hardware() {
+                format!("encoder {codec_name} cannot run on this machine (it needs its hardware)")
+            } else {
+                format!("cannot open encoder {codec_name} with these settings")
+            };
+            ffmpeg_failure(code, &context, e.into(), &log)
+        })?;
+
+        check_muxer_options(&container, &muxer_options)?;
+        let converter = Converter::new(config.input, config.width, config.height, pixel_format, color)?;
+        let frame = new_frame(pixel_format, config.width, config.height, color)?;
+
+        let sink = SharedSink::new(open_sink()?);
+        let io = if sink.seekable() { StreamIo::from_write_seek(sink.clone()) } else { StreamIo::from_write(sink.clone()) }
+            .map_err(|e| ffmpeg_failure(ErrorCode::Encode, "cannot set up output I/O", e.into(), &log))?;
+        let format_name = container.name();
+        let mut output = format::output_to_stream(io, None, Some(&format_name))
+            .map_err(|e| ffmpeg_failure(ErrorCode::Encode, &format!("cannot create a {format_name} muxer"), e.into(), &log))?;
+        // SAFETY: the output context and its private data are live.
+        unsafe { apply_to_muxer(output.as_mut_ptr(), &muxer_options, &format_name)? };
+        {
+            let mut stream = output
+                .add_stream(ff_codec)
+                .map_err(|e| ffmpeg_failure(ErrorCode::Encode, "cannot add the video stream", e.into(), &log))?;
+            stream.set_time_base(codec_time_base);
+            stream.set_avg_frame_rate(rate.rational());
+            stream.set_rate(rate.rational());
+            // SAFETY: both pointers are live; this copies codec parameters (and extradata) into the stream.
+            let ret = unsafe { ffi::avcodec_parameters_from_context((*stream.as_mut_ptr()).codecpar, encoder.as_ptr()) };
+            if ret < 0 {
+                return Err(ffmpeg_failure(ErrorCode::Encode, "cannot set the stream parameters", ret, &log));
+            }
+        }
+        output
+            .write_header()
+            .map_err(|e| output_failure(&sink, &format!("cannot write the {format_name} header"), e.into(), &log))?;
+        let stream_time_base = output.stream(0).map(|s| s.time_base()).unwrap_or(codec_time_base);
+
+        Ok(VideoWriter {
+            output,
+            encoder,
+            converter,
+            frame,
+            packet: Packet::empty(),
+            codec_time_base,
+            stream_time_base,
+            frames: 0,
+            sink,
+            format_name,
+            codec_name,
+            pixel_format,
+        })
+    }
+
+    /// Frames written so far.
+    pub fn frames(&self) -> u64 {
+        self.frames as u64
+    }
+
+    /// Converts and encodes one frame; muxes whatever packets the encoder has ready.
+    pub fn write(&mut self, picture: &RgbPicture<'_>) -> Result<()> {
+        let log = LogCapture::start();
+        // SAFETY: the frame is ours; this reallocates only if the encoder still references its buffer.
+        let ret = unsafe { ffi::av_frame_make_writable(self.frame.as_mut_ptr()) };
+        if ret < 0 {
+            return Err(ffmpeg_failure(ErrorCode::Encode, "cannot get a writable frame", ret, &log));
+        }
+        self.converter.convert(picture, &mut self.frame)?;
+        self.frame.set_pts(Some(self.frames));
+        self.encoder
+            .send_frame(&self.frame)
+            .map_err(|e| ffmpeg_failure(ErrorCode::Encode, &format!("{} failed to encode frame {}", self.codec_name, self.frames), e.into(), &log))?;
+        self.frames += 1;
+        self.drain(&log)
+    }
+
+    /// Flushes the encoder, writes the trailer and finishes the sink.
+    pub fn finish(mut self) -> Result<EncodeSummary> {
+        let log = LogCapture::start();
+        self.encoder
+            .send_eof()
+            .map_err(|e| ffmpeg_failure(ErrorCode::Encode, "cannot flush the encoder", e.into(), &log))?;
+        self.drain(&log)?;
+        self.output
+            .write_trailer()
+            .map_err(|e| output_failure(&self.sink, &format!("cannot finish the {} file", self.format_name), e.into(), &log))?;
+        let VideoWriter { output, sink, format_name, codec_name, pixel_format, frames, .. } = self;
+        drop(output); // flushes FFmpeg's I/O buffer into the sink
+        if let Some(e) = sink.take_error() {
+            return Err(EncodeError::io("cannot write the output", e));
+        }
+        let bytes = sink.len();
+        let output = sink.finish().map_err(|e| EncodeError::io("cannot finish the output", e))?;
+        Ok(EncodeSummary {
+            format: format_name,
+            codec: codec_name,
+            pixel_format: pix_fmt_name(pixel_format),
+            frames: frames as u64,
+            bytes,
+            output,
+        })
+    }
+
+    fn drain(&mut self, log: &LogCapture) -> Result<()> {
+        loop {
+            match self.encoder.receive_packet(&mut self.packet) {
+                Ok(()) => {
+                    if self.packet.duration() <= 0 {
+                        self.packet.set_duration(1);
+                    }
+                    self.packet.set_stream(0);
+                    self.packet.rescale_ts(self.codec_time_base, self.stream_time_base);
+                    self.packet
+                        .write_interleaved(&mut self.output)
+                        .map_err(|e| output_failure(&self.sink, "cannot write a packet", e.into(), log))?;
+                }
+                Err(ffmpeg_next::Error::Eof) => return Ok(()),
+                Err(ffmpeg_next::Error::Other { errno }) if errno == libc::EAGAIN => return Ok(()),
+                Err(e) => {
+                    return Err(ffmpeg_failure(ErrorCode::Encode, &format!("{} failed to encode", self.codec_name), e.into(), log))
+                }
+            }
+        }
+    }
+}
+
+/// A muxer failure: the sink's own I/O error if it had one (FFmpeg saw only EIO), else FFmpeg's.
+fn output_failure(sink: &SharedSink, context: &str, averror: i32, log: &LogCapture) -> EncodeError {
+    match sink.take_error() {
+        Some(io) => {
+            let _ = log.take();
+            EncodeError::io(context, io)
+        }
+        None => ffmpeg_failure(ErrorCode::Encode, context, averror, log),
+    }
+}
+
+fn new_frame(format: ffi::AVPixelFormat, width: usize, height: usize, color: ColorSpec) -> Result<frame::Video> {
+    let mut frame = frame::Video::new(format.into(), width as u32, height as u32);
+    if frame.planes() == 0 {
+        return Err(EncodeError::new(ErrorCode::Encode, "cannot allocate a video frame"));
+    }
+    if !is_rgb_format(format) {
+        // SAFETY: plain fields of a frame we own.
+        unsafe {
+            (*frame.as_mut_ptr()).colorspace = color.matrix.av_colorspace();
+            (*frame.as_mut_ptr()).color_range = color.range.av_range();
+        }
+    }
+    Ok(frame)
+}
