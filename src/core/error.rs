@@ -61,7 +61,12 @@ impl EncodeError {
     }
 
     pub fn io(message: impl Into<String>, cause: io::Error) -> Self {
-        let message = format!("{}: {}", message.into(), cause);
+        let mut text = cause.to_string();
+        // Rust appends " (os error N)" to OS errors; the JS error's cause carries the code instead.
+        if let Some(i) = text.find(" (os error ") {
+            text.truncate(i);
+        }
+        let message = format!("{}: {}", message.into(), text);
         EncodeError { code: ErrorCode::Io, message, io_cause: Some(cause) }
     }
 

@@ -36,7 +36,8 @@ unsafe extern "C" fn log_callback(avcl: *mut c_void, level: c_int, fmt: *const c
         return;
     }
     let mut line = [0 as c_char; 1024];
-    let mut print_prefix: c_int = 1;
+    // No "[libx264 @ 0x…]" prefix: our messages name the encoder already.
+    let mut print_prefix: c_int = 0;
     // SAFETY: FFmpeg formats its own message into our buffer (truncating at its size).
     unsafe {
         ffi::av_log_format_line2(avcl, level, fmt, vl, line.as_mut_ptr(), line.len() as c_int, &mut print_prefix);

@@ -1,0 +1,313 @@
+//! Running one encode off the JS thread and settling its Promise.
+//!
+//! Why a thread of its own per encode (not the libuv pool): encodes call back into JS (progress, and
+//! for streams, writes that wait on 'drain'); a libuv pool thread waiting on JS deadlocks once four of
+//! them do (fs writes need the same four threads). An OS thread per encode costs microseconds next
+//! to an encode.
+//!
+//! Why one threadsafe function per encode for *all* events: Node runs each threadsafe function's calls
+//! in order, so progress events are all delivered before the settle event that resolves the Promise.
+//! With separate channels (a progress callback and a deferred) the last progress call could arrive after
+//! the Promise resolved. The threadsafe function also keeps the event loop alive while the encode runs.
+
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Buffer, ToNapiValue};
+use napi::sys;
+
+use crate::core::{EncodeControl, EncodeError, EncodeSummary, ErrorCode, SinkOutput};
+
+use super::errors::{failure_value, to_js_error, Failure};
+use super::napi_value::{self as js, JsVal, StrongRef};
+
+/// What the Promise resolves with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// An `EncodeResult` object.
+    Summary,
+    /// The encoded bytes as a Buffer.
+    Bytes,
+}
+
+/// An event from the encode thread to the JS thread.
+enum Event {
+    Progress { done: u64, total: u64 },
+    Settle(Result<EncodeSummary, EncodeError>),
+}
+
+/// JS-thread state of one encode. Lives in the threadsafe function's context; touched only in
+/// callbacks that run on the JS thread.
+struct JsState {
+    deferred: sys::napi_deferred,
+    resolution: Resolution,
+    signal: Option<StrongRef>,
+    abort_listener: Option<StrongRef>,
+    on_progress: Option<StrongRef>,
+    /// First exception thrown by `onProgress`: it aborts the encode and rejects the Promise.
+    progress_error: Option<StrongRef>,
+    delivered: u64,
+    abort: Arc<AtomicBool>,
+    settled: bool,
+}
+
+/// The threadsafe function handle, sendable to the encode thread.
+struct Channel(sys::napi_threadsafe_function);
+
+// SAFETY: napi_call_threadsafe_function / napi_release_threadsafe_function are made to be called
+// from any thread.
+unsafe impl Send for Channel {}
+unsafe impl Sync for Channel {}
+
+impl Channel {
+    fn send(&self, event: Event) {
+        let data = Box::into_raw(Box::new(event)) as *mut c_void;
+        let status = unsafe { sys::napi_call_threadsafe_function(self.0, data, sys::ThreadsafeFunctionCallMode::nonblocking) };
+        if status != sys::Status::napi_ok {
+            // The environment is closing: nobody will receive the event.
+            drop(unsafe { Box::from_raw(data as *mut Event) });
+        }
+    }
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        unsafe { sys::napi_release_threadsafe_function(self.0, sys::ThreadsafeFunctionReleaseMode::release) };
+    }
+}
+
+/// How the encode thread sees cancellation and reports progress.
+pub struct ThreadControl {
+    abort: Arc<AtomicBool>,
+    channel: Channel,
+    report_progress: bool,
+}
+
+impl EncodeControl for ThreadControl {
+    fn aborted(&self) -> bool {
+        self.abort.load(Ordering::Relaxed)
+    }
+
+    fn progress(&self, done: u64, total: u64) {
+        if self.report_progress {
+            self.channel.send(Event::Progress { done, total });
+        }
+    }
+}
+
+/// Creates the Promise, wires `signal` and `onProgress`, and runs `work` on a new thread. Returns the
+/// Promise. `work` gets the control to poll and report through.
+pub fn spawn<W>(env: sys::napi_env, signal: Option<JsVal>, on_progress: Option<JsVal>, resolution: Resolution, work: W) -> Result<JsVal, Failure>
+where
+    W: FnOnce(&ThreadControl) -> Result<EncodeSummary, EncodeError> + Send + 'static,
+{
+    let mut deferred = ptr::null_mut();
+    let mut promise = ptr::null_mut();
+    if unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) } != sys::Status::napi_ok {
+        return Err(Failure::Encode(EncodeError::new(ErrorCode::Encode, "cannot create a Promise")));
+    }
+    let promise = JsVal::new(env, promise);
+
+    // An already-aborted signal rejects without encoding.
+    if let Some(signal) = signal {
+        if signal.get("aborted")?.boolean() == Some(true) {
+            let reason = signal.get("reason")?;
+            let err = to_js_error(env, &EncodeError::aborted(), Some(reason));
+            unsafe { sys::napi_reject_deferred(env, deferred, err.raw) };
+            return Ok(promise);
+        }
+    }
+
+    let abort = Arc::new(AtomicBool::new(false));
+    let mut state = Box::new(JsState {
+        deferred,
+        resolution,
+        signal: None,
+        abort_listener: None,
+        on_progress: on_progress.map(StrongRef::new).transpose()?,
+        progress_error: None,
+        delivered: 0,
+        abort: abort.clone(),
+        settled: false,
+    });
+    if let Some(signal) = signal {
+        let flag = abort.clone();
+        let listener = js::function(env, "onFramecodecAbort", move || flag.store(true, Ordering::Relaxed))?;
+        signal
+            .call_method("addEventListener", &[js::string(env, "abort")?, listener])
+            .map_err(Failure::Js)?;
+        state.signal = Some(StrongRef::new(signal)?);
+        state.abort_listener = Some(StrongRef::new(listener)?);
+    }
+    let report_progress = state.on_progress.is_some();
+
+    let name = js::string(env, "framecodec.encode")?;
+    let mut tsfn = ptr::null_mut();
+    let state_ptr = Box::into_raw(state);
+    let status = unsafe {
+        sys::napi_create_threadsafe_function(
+            env,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            name.raw,
+            0,
+            1,
+            state_ptr as *mut c_void,
+            Some(finalize_state),
+            state_ptr as *mut c_void,
+            Some(dispatch),
+            &mut tsfn,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        let mut state = unsafe { Box::from_raw(state_ptr) };
+        state.release_refs(env);
+        return Err(Failure::Encode(EncodeError::new(ErrorCode::Encode, "cannot create the encode's callback channel")));
+    }
+    let control = ThreadControl { abort, channel: Channel(tsfn), report_progress };
+    let spawned = std::thread::Builder::new().name("framecodec-encode".into()).spawn(move || {
+        let result = catch_unwind(AssertUnwindSafe(|| work(&control))).unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(EncodeError::new(ErrorCode::Encode, format!("internal error in framecodec: {what}")))
+        });
+        control.channel.send(Event::Settle(result));
+        // Dropping `control` releases the threadsafe function; Node finalizes it after the queue drains.
+    });
+    if let Err(e) = spawned {
+        // The closure (and with it the channel) was dropped: the finalizer frees the state, but the
+        // Promise must still settle.
+        let err = to_js_error(env, &EncodeError::new(ErrorCode::Encode, format!("cannot start an encode thread: {e}")), None);
+        unsafe {
+            (*state_ptr).settled = true;
+            sys::napi_reject_deferred(env, deferred, err.raw);
+        }
+    }
+    Ok(promise)
+}
+
+impl JsState {
+    fn deliver_progress(&mut self, env: sys::napi_env, done: u64, total: u64) {
+        if done <= self.delivered && !(done == 0 && total == 0) || self.progress_error.is_some() {
+            return;
+        }
+        self.delivered = done;
+        let Some(callback) = &self.on_progress else { return };
+        let callback = callback.get(env);
+        let call = || -> Result<(), JsVal> {
+            let fail = |_| js::take_exception(env).unwrap_or_else(|| js::undefined(env));
+            let p = js::object(env).map_err(fail)?;
+            p.set("framesEncoded", js::number(env, done as f64).map_err(fail)?).map_err(fail)?;
+            p.set("totalFrames", js::number(env, total as f64).map_err(fail)?).map_err(fail)?;
+            callback.call(&[p]).map(|_| ())
+        };
+        if let Err(exception) = call() {
+            self.abort.store(true, Ordering::Relaxed);
+            self.progress_error = StrongRef::new(exception).ok();
+        }
+    }
+
+    fn settle(&mut self, env: sys::napi_env, result: Result<EncodeSummary, EncodeError>) {
+        if self.settled {
+            return;
+        }
+        self.settled = true;
+        if let (Some(signal), Some(listener)) = (&self.signal, &self.abort_listener) {
+            let (signal, listener) = (signal.get(env), listener.get(env));
+            if let Ok(event) = js::string(env, "abort") {
+                let _ = signal.call_method("removeEventListener", &[event, listener]);
+            }
+        }
+        let outcome: Result<JsVal, JsVal> = match (result, self.progress_error.take()) {
+            (_, Some(thrown)) => {
+                let value = thrown.get(env);
+                thrown.release(env);
+                Err(value)
+            }
+            (Ok(summary), None) => {
+                self.deliver_progress(env, summary.frames, summary.frames);
+                match self.progress_error.take() {
+                    Some(thrown) => {
+                        let value = thrown.get(env);
+                        thrown.release(env);
+                        Err(value)
+                    }
+                    None => self.resolve_value(env, summary),
+                }
+            }
+            (Err(e), None) => {
+                let reason = if e.code == ErrorCode::Aborted {
+                    self.signal.as_ref().and_then(|s| s.get(env).get("reason").ok())
+                } else {
+                    None
+                };
+                Err(to_js_error(env, &e, reason))
+            }
+        };
+        unsafe {
+            match outcome {
+                Ok(v) => sys::napi_resolve_deferred(env, self.deferred, v.raw),
+                Err(v) => sys::napi_reject_deferred(env, self.deferred, v.raw),
+            };
+        }
+        self.release_refs(env);
+    }
+
+    fn resolve_value(&self, env: sys::napi_env, summary: EncodeSummary) -> Result<JsVal, JsVal> {
+        let fail = |f| failure_value(env, Failure::Fault(f));
+        match (self.resolution, summary.output) {
+            (Resolution::Bytes, SinkOutput::Memory(bytes)) => {
+                let raw = unsafe { Buffer::to_napi_value(env, Buffer::from(bytes)) }
+                    .map_err(|e| failure_value(env, Failure::Encode(EncodeError::new(ErrorCode::Encode, e.reason))))?;
+                Ok(JsVal::new(env, raw))
+            }
+            (_, _) => {
+                let o = js::object(env).map_err(fail)?;
+                o.set("format", js::string(env, &summary.format).map_err(fail)?).map_err(fail)?;
+                o.set("codec", js::string(env, &summary.codec).map_err(fail)?).map_err(fail)?;
+                o.set("pixelFormat", js::string(env, &summary.pixel_format).map_err(fail)?).map_err(fail)?;
+                o.set("frames", js::number(env, summary.frames as f64).map_err(fail)?).map_err(fail)?;
+                o.set("bytes", js::number(env, summary.bytes as f64).map_err(fail)?).map_err(fail)?;
+                Ok(o)
+            }
+        }
+    }
+
+    fn release_refs(&mut self, env: sys::napi_env) {
+        for r in [self.signal.take(), self.abort_listener.take(), self.on_progress.take(), self.progress_error.take()].into_iter().flatten() {
+            r.release(env);
+        }
+    }
+}
+
+/// Runs on the JS thread for each event (env is null while the environment tears down).
+unsafe extern "C" fn dispatch(env: sys::napi_env, _js_callback: sys::napi_value, context: *mut c_void, data: *mut c_void) {
+    let event = unsafe { Box::from_raw(data as *mut Event) };
+    if env.is_null() {
+        return;
+    }
+    let state = unsafe { &mut *(context as *mut JsState) };
+    // A panic must never unwind into Node.
+    let _ = catch_unwind(AssertUnwindSafe(|| match *event {
+        Event::Progress { done, total } => state.deliver_progress(env, done, total),
+        Event::Settle(result) => state.settle(env, result),
+    }));
+}
+
+/// Frees the JS-thread state once the threadsafe function is released and drained.
+unsafe extern "C" fn finalize_state(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    let mut state = unsafe { Box::from_raw(data as *mut JsState) };
+    if !env.is_null() {
+        if !state.settled {
+            // The encode thread ended without settling (it cannot, but never leave a Promise pending).
+            state.settle(env, Err(EncodeError::new(ErrorCode::Encode, "the encode ended without a result")));
+        }
+        state.release_refs(env);
+    }
+}

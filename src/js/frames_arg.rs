@@ -1,0 +1,142 @@
+//! The `VideoEncoder` constructor's arguments: frames in any accepted form, frame rate, shape, layout.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{FromNapiValue, Uint8Array, Uint8ClampedArray};
+use napi::sys;
+
+use crate::core::{EncodeError, ErrorCode, FrameRate, HostBytes, HostFrames, Layout};
+
+use super::errors::Failure;
+use super::napi_value::{typed_array_name, JsVal};
+
+/// A JS typed array's bytes, kept alive (and readable from encode threads) while this lives.
+enum JsBytes {
+    Uint8(Uint8Array),
+    Clamped(Uint8ClampedArray),
+}
+
+impl HostBytes for JsBytes {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            JsBytes::Uint8(a) => a.as_ref(),
+            JsBytes::Clamped(a) => a.as_ref(),
+        }
+    }
+}
+
+/// Validated constructor input.
+pub struct ParsedInput {
+    pub frames: HostFrames,
+    pub frame_rate: FrameRate,
+    pub frame_rate_value: f64,
+}
+
+fn type_error(message: String) -> Failure {
+    Failure::Encode(EncodeError::new(ErrorCode::InvalidArgType, message))
+}
+
+pub fn parse(frames: JsVal, options: JsVal) -> Result<ParsedInput, Failure> {
+    if !options.is_object() {
+        return Err(type_error(format!(
+            "options must be an object with a numeric frameRate, got {}",
+            options.describe_type()
+        )));
+    }
+    let rate = options.get("frameRate")?;
+    let Some(frame_rate_value) = rate.number() else {
+        return Err(type_error(format!("options.frameRate must be a number, got {}", rate.describe_type())));
+    };
+    let frame_rate = FrameRate::from_f64(frame_rate_value)?;
+
+    // The frames: a typed array (shape in options) or an object { data | cudaPtr, shape, layout }.
+    let (data, holder) = if frames.typed_array().is_some() {
+        (frames, options)
+    } else if frames.is_object() && !frames.is_array() {
+        if !frames.get("cudaPtr")?.is_nullish() {
+            return Err(Failure::Encode(EncodeError::new(
+                ErrorCode::CudaUnavailable,
+                "CUDA frames cannot be encoded here: this build of framecodec has no CUDA support",
+            )));
+        }
+        (frames.get("data")?, frames)
+    } else {
+        return Err(type_error(format!(
+            "frames must be {{ data, shape, layout? }}, a Uint8Array, a Uint8ClampedArray or a Buffer, got {}",
+            frames.describe_type()
+        )));
+    };
+    let bytes = typed_bytes(data)?;
+    let mut shape_val = holder.get("shape")?;
+    if shape_val.is_nullish() {
+        shape_val = options.get("shape")?;
+    }
+    let mut layout_val = holder.get("layout")?;
+    if layout_val.is_nullish() {
+        layout_val = options.get("layout")?;
+    }
+    let shape = parse_shape(shape_val)?;
+    let layout = if layout_val.is_nullish() {
+        Layout::Nchw
+    } else {
+        match layout_val.string() {
+            Some(name) => Layout::parse(&name)?,
+            None => {
+                return Err(Failure::Encode(EncodeError::invalid_value(format!(
+                    "layout must be 'NCHW' or 'NHWC', got {}",
+                    layout_val.describe_type()
+                ))))
+            }
+        }
+    };
+    let frames = HostFrames::new(Arc::new(bytes) as Arc<dyn HostBytes>, shape, layout)?;
+    Ok(ParsedInput { frames, frame_rate, frame_rate_value })
+}
+
+fn typed_bytes(data: JsVal) -> Result<JsBytes, Failure> {
+    let Some(info) = data.typed_array() else {
+        return Err(type_error(format!(
+            "frames data must be a Uint8Array, Uint8ClampedArray or Buffer (uint8 values), got {}",
+            data.describe_type()
+        )));
+    };
+    // SAFETY: the values are typed arrays of the kind checked just before each conversion.
+    unsafe {
+        match info.kind {
+            sys::TypedarrayType::uint8_array => Ok(JsBytes::Uint8(
+                Uint8Array::from_napi_value(data.env, data.raw).map_err(|e| type_error(e.reason))?,
+            )),
+            sys::TypedarrayType::uint8_clamped_array => Ok(JsBytes::Clamped(
+                Uint8ClampedArray::from_napi_value(data.env, data.raw).map_err(|e| type_error(e.reason))?,
+            )),
+            other => Err(type_error(format!(
+                "frames data must hold uint8 values (Uint8Array, Uint8ClampedArray or Buffer), got {}",
+                typed_array_name(other)
+            ))),
+        }
+    }
+}
+
+fn parse_shape(shape: JsVal) -> Result<[i64; 4], Failure> {
+    let bad = |what: String| Failure::Encode(EncodeError::invalid_value(what));
+    if shape.is_nullish() {
+        return Err(bad(
+            "shape is required: [N, 3, H, W] for NCHW or [N, H, W, C] for NHWC (give it in frames.shape or options.shape)".into(),
+        ));
+    }
+    if !shape.is_array() {
+        return Err(bad(format!("shape must be an array of 4 positive integers, got {}", shape.describe_type())));
+    }
+    let items = shape.elements()?;
+    let dims: Vec<Option<f64>> = items.iter().map(|v| v.number()).collect();
+    let shown = items
+        .iter()
+        .map(|v| v.number().map(|n| n.to_string()).unwrap_or_else(|| v.describe_type()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if dims.len() != 4 || dims.iter().any(|d| !matches!(d, Some(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= 9.0e15)) {
+        return Err(bad(format!("shape must be 4 positive integers, got [{shown}]")));
+    }
+    let d: Vec<i64> = dims.into_iter().map(|n| n.unwrap() as i64).collect();
+    Ok([d[0], d[1], d[2], d[3]])
+}

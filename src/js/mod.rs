@@ -1,0 +1,12 @@
+//! The binding layer: converts JS values to core types and core errors to JS errors, and runs encodes
+//! off the JS thread. No encoding logic lives here.
+//!
+//! The TypeScript shapes of the arguments (`HostFrames`, `EncodeOptions`, …) are written by hand in
+//! `types.d.ts`, which napi-rs puts at the top of the generated `index.d.ts`.
+
+mod encode_job;
+mod errors;
+mod frames_arg;
+mod napi_value;
+mod options_arg;
+mod video_encoder;

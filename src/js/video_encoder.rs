@@ -1,0 +1,171 @@
+//! `VideoEncoder`: the public class.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+
+use crate::core::{
+    encode, local_path, Container, EncodeError, ErrorCode, FileSink, FrameRate, FrameSource, HostFrames, MemorySink, Sink,
+};
+
+use super::encode_job::{self, Resolution};
+use super::errors::{self, failure_value, Failure};
+use super::frames_arg;
+use super::napi_value::JsVal;
+use super::options_arg::{self, CallOptions};
+
+/// Encodes a batch of raw RGB frames held in memory into a video file, a Buffer or a stream.
+///
+/// The frames are read in place, never copied: do not modify (or transfer) their memory while an
+/// encode runs. One `VideoEncoder` can run several encodes at the same time; each runs on its own
+/// thread, so the event loop stays free.
+///
+/// ```js
+/// const { VideoEncoder } = require('framecodec')
+/// const frames = new Uint8Array(30 * 3 * 240 * 320)          // 30 frames, NCHW RGB
+/// const encoder = new VideoEncoder({ data: frames, shape: [30, 3, 240, 320] }, { frameRate: 30 })
+/// await encoder.toFile('out.mp4', { crf: 20, preset: 'fast' })
+/// ```
+#[napi]
+pub struct VideoEncoder {
+    frames: Arc<HostFrames>,
+    frame_rate: FrameRate,
+    frame_rate_value: f64,
+}
+
+#[napi]
+impl VideoEncoder {
+    /// Validates the frames synchronously.
+    ///
+    /// Throws `TypeError` `ERR_INVALID_ARG_TYPE` (frames not uint8 memory, `frameRate` not a number),
+    /// `ERR_INVALID_ARG_VALUE` (bad shape or layout, wrong channel count, length ≠ shape),
+    /// `RangeError` `ERR_OUT_OF_RANGE` (`frameRate` ≤ 0 or not finite), `ERR_CUDA_UNAVAILABLE`.
+    #[napi(constructor, ts_args_type = "frames: HostFrames | CudaFrames | Uint8Array | Uint8ClampedArray | Buffer, options: VideoEncoderOptions")]
+    pub fn new(env: Env, frames: Unknown, options: Unknown) -> Result<Self> {
+        let raw_env = env.raw();
+        let parsed = frames_arg::parse(JsVal::new(raw_env, frames.raw()), JsVal::new(raw_env, options.raw()))
+            .map_err(|f| errors::throw(raw_env, f))?;
+        Ok(VideoEncoder {
+            frames: Arc::new(parsed.frames),
+            frame_rate: parsed.frame_rate,
+            frame_rate_value: parsed.frame_rate_value,
+        })
+    }
+
+    /// Number of frames (N).
+    #[napi(getter)]
+    pub fn frame_count(&self) -> u32 {
+        self.frames.geometry().count as u32
+    }
+
+    /// Frame width in pixels.
+    #[napi(getter)]
+    pub fn width(&self) -> u32 {
+        self.frames.geometry().width as u32
+    }
+
+    /// Frame height in pixels.
+    #[napi(getter)]
+    pub fn height(&self) -> u32 {
+        self.frames.geometry().height as u32
+    }
+
+    /// The frame rate as given (stored in the video as an exact rational: 29.97 → 30000/1001).
+    #[napi(getter)]
+    pub fn frame_rate(&self) -> f64 {
+        self.frame_rate_value
+    }
+
+    /// Where the frames live: `'cpu'` or `'cuda:N'`.
+    #[napi(getter)]
+    pub fn device(&self) -> String {
+        self.frames.device().to_string()
+    }
+
+    /// Encodes into a local file. `dest` is a path or a `file:` URL; its extension picks the
+    /// container. The file is written beside `dest` and renamed when complete: a failed or aborted
+    /// encode leaves no partial file and leaves an existing `dest` untouched.
+    #[napi(ts_args_type = "dest: string | URL, options?: EncodeOptions", ts_return_type = "Promise<EncodeResult>")]
+    pub fn to_file<'env>(&self, env: &'env Env, dest: Unknown<'env>, options: Option<Unknown<'env>>) -> Result<Unknown<'env>> {
+        let raw_env = env.raw();
+        let dest = JsVal::new(raw_env, dest.raw());
+        let started = (|| -> std::result::Result<JsVal, Failure> {
+            let path = local_path(&dest_string(dest)?)?;
+            let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())))?;
+            let container = Container::from_path(&path)?;
+            self.start(raw_env, call, container, Resolution::Summary, move || Ok(Box::new(FileSink::create(&path)?) as Box<dyn Sink>))
+        })();
+        Ok(promise_or_rejection(raw_env, started))
+    }
+
+    /// Encodes into memory and resolves with the whole file as a Buffer (torchcodec's `to_tensor`).
+    /// `format` is a file extension (`mp4`, `mkv`, `webm`, `ts`, …) or an FFmpeg muxer name.
+    #[napi(ts_args_type = "format: string, options?: EncodeOptions", ts_return_type = "Promise<Buffer>")]
+    pub fn to_buffer<'env>(&self, env: &'env Env, format: Unknown<'env>, options: Option<Unknown<'env>>) -> Result<Unknown<'env>> {
+        let raw_env = env.raw();
+        let format = JsVal::new(raw_env, format.raw());
+        let started = (|| -> std::result::Result<JsVal, Failure> {
+            let name = format.string().ok_or_else(|| {
+                Failure::Encode(EncodeError::new(ErrorCode::InvalidArgType, format!("format must be a string, got {}", format.describe_type())))
+            })?;
+            let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())))?;
+            let container = Container::resolve(&name)?;
+            self.start(raw_env, call, container, Resolution::Bytes, || Ok(Box::new(MemorySink::new()) as Box<dyn Sink>))
+        })();
+        Ok(promise_or_rejection(raw_env, started))
+    }
+}
+
+impl VideoEncoder {
+    fn start(
+        &self,
+        env: sys::napi_env,
+        call: CallOptions,
+        container: Container,
+        resolution: Resolution,
+        open_sink: impl FnOnce() -> crate::core::Result<Box<dyn Sink>> + Send + 'static,
+    ) -> std::result::Result<JsVal, Failure> {
+        let frames = self.frames.clone();
+        let rate = self.frame_rate;
+        let settings = call.settings;
+        encode_job::spawn(env, call.signal, call.on_progress, resolution, move |control| {
+            encode(frames.as_ref(), rate, container, &settings, control, open_sink)
+        })
+    }
+}
+
+/// The destination string of `toFile`: a string, or a WHATWG `URL` (its `href`).
+fn dest_string(dest: JsVal) -> std::result::Result<String, Failure> {
+    if let Some(s) = dest.string() {
+        return Ok(s);
+    }
+    if dest.is_object() && dest.describe_type() == "URL" {
+        if let Some(href) = dest.get("href")?.string() {
+            return Ok(href);
+        }
+    }
+    Err(Failure::Encode(EncodeError::new(
+        ErrorCode::InvalidArgType,
+        format!("dest must be a path string or a file: URL, got {}", dest.describe_type()),
+    )))
+}
+
+/// The Promise of a started encode, or a Promise rejected with the failure that prevented it.
+fn promise_or_rejection<'env>(env: sys::napi_env, started: std::result::Result<JsVal, Failure>) -> Unknown<'env> {
+    let promise = match started {
+        Ok(p) => p,
+        Err(failure) => {
+            let reason = failure_value(env, failure);
+            let (mut deferred, mut promise) = (std::ptr::null_mut(), std::ptr::null_mut());
+            // SAFETY: env is the live environment of this call.
+            unsafe {
+                sys::napi_create_promise(env, &mut deferred, &mut promise);
+                sys::napi_reject_deferred(env, deferred, reason.raw);
+            }
+            JsVal::new(env, promise)
+        }
+    };
+    unsafe { Unknown::from_raw_unchecked(env, promise.raw) }
+}
