@@ -15,6 +15,7 @@ mod frames;
 mod log;
 mod options;
 mod rate;
+mod reopen;
 mod sink;
 mod writer;
 

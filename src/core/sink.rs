@@ -28,6 +28,11 @@ pub trait Sink: Send {
     /// Moves the write position; only called when [`Sink::seekable`] is true.
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64>;
     fn seekable(&self) -> bool;
+    /// Reads already-written bytes at `pos` without moving the write position (for muxers that read
+    /// back their output, e.g. mp4 `+faststart`). Returns 0 at the end.
+    fn read_at(&mut self, _pos: u64, _buf: &mut [u8]) -> io::Result<usize> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "this output cannot be read back"))
+    }
     /// Makes the output final (renames the file, hands out the buffer). Dropping a sink without
     /// finishing it discards what was written.
     fn finish(self: Box<Self>) -> io::Result<SinkOutput>;
@@ -59,6 +64,7 @@ impl FileSink {
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let file = OpenOptions::new()
+            .read(true) // muxers may read back what they wrote (mp4 +faststart)
             .write(true)
             .create_new(true)
             .open(&temp)
@@ -78,6 +84,10 @@ impl Sink for FileSink {
 
     fn seekable(&self) -> bool {
         true
+    }
+
+    fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self.file.as_ref().expect("file open until finish"), buf, pos)
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<SinkOutput> {
@@ -122,6 +132,14 @@ impl Sink for MemorySink {
         true
     }
 
+    fn read_at(&mut self, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let data = self.buf.get_ref();
+        let start = (pos as usize).min(data.len());
+        let n = buf.len().min(data.len() - start);
+        buf[..n].copy_from_slice(&data[start..start + n]);
+        Ok(n)
+    }
+
     fn finish(self: Box<Self>) -> io::Result<SinkOutput> {
         Ok(SinkOutput::Memory(self.buf.into_inner()))
     }
@@ -161,6 +179,16 @@ impl SharedSink {
     /// Bytes in the output (its end position).
     pub fn len(&self) -> u64 {
         self.lock().end
+    }
+
+    /// Reads written bytes at `pos` (see [`Sink::read_at`]). A failure is recorded like a write
+    /// failure: muxers tend to treat a failed read-back as the end of the data.
+    pub fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let result = match self.lock().sink.as_mut() {
+            Some(sink) => sink.read_at(pos, buf),
+            None => Err(io::Error::other("sink already finished")),
+        };
+        self.record(result)
     }
 
     /// Finishes the sink (rename / hand out the buffer).

@@ -387,3 +387,26 @@ fn every_listed_container_takes_its_default_codec() {
         assert!(!bytes.is_empty());
     }
 }
+
+#[test]
+fn faststart_moves_the_index_to_the_front_in_files_and_memory() {
+    let (n, h, w) = (8, 16, 16);
+    let frames = host(nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
+    let faststart = settings("libx264", "yuv444p", &[("movflags", s("+faststart"))]);
+    let (_, bytes) = encode_to_memory(&frames, 30.0, "mp4", &faststart).unwrap();
+    let pos = |b: &[u8], tag: &[u8]| b.windows(4).position(|x| x == tag).expect("box present");
+    assert!(pos(&bytes, b"moov") < pos(&bytes, b"mdat"), "moov before mdat in memory");
+    assert_eq!(decode(&write_temp(&bytes, "mp4")).planes.len(), n);
+
+    let dir = temp_dir("faststart");
+    let dest = dir.join("fast.mp4");
+    encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::from_path(&dest).unwrap(), &faststart, &Unwatched, || {
+        Ok(Box::new(FileSink::create(&dest)?))
+    })
+    .unwrap();
+    let on_disk = std::fs::read(&dest).unwrap();
+    assert!(pos(&on_disk, b"moov") < pos(&on_disk, b"mdat"), "moov before mdat on disk");
+    assert_eq!(decode(&dest).planes.len(), n);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -27,6 +27,7 @@ use super::frames::{InputPixels, RgbPicture};
 use super::log::LogCapture;
 use super::options::{apply_to_muxer, check_muxer_options, EncodeSettings};
 use super::rate::FrameRate;
+use super::reopen::ReadBack;
 use super::sink::{SharedSink, Sink, SinkOutput};
 
 /// What one encode is: frame size and input pixels, rate, container and settings.
@@ -64,6 +65,8 @@ pub struct VideoWriter {
     codec_time_base: Rational,
     stream_time_base: Rational,
     frames: i64,
+    /// Serves the muxer's read-back of its own output; freed after `output`.
+    _read_back: Box<ReadBack>,
     sink: SharedSink,
     format_name: String,
     codec_name: String,
@@ -136,7 +139,9 @@ impl VideoWriter {
         let format_name = container.name();
         let mut output = format::output_to_stream(io, None, Some(&format_name))
             .map_err(|e| ffmpeg_failure(ErrorCode::Encode, &format!("cannot create a {format_name} muxer"), e.into(), &log))?;
-        // SAFETY: the output context and its private data are live.
+        // SAFETY: the output context and its private data are live; `read_back` is kept in the writer,
+        // which frees it after the context.
+        let read_back = unsafe { ReadBack::install(output.as_mut_ptr(), sink.clone()) };
         unsafe { apply_to_muxer(output.as_mut_ptr(), &muxer_options, &format_name)? };
         {
             let mut stream = output
@@ -165,6 +170,7 @@ impl VideoWriter {
             codec_time_base,
             stream_time_base,
             frames: 0,
+            _read_back: read_back,
             sink,
             format_name,
             codec_name,
@@ -204,8 +210,9 @@ impl VideoWriter {
         self.output
             .write_trailer()
             .map_err(|e| output_failure(&self.sink, &format!("cannot finish the {} file", self.format_name), e.into(), &log))?;
-        let VideoWriter { output, sink, format_name, codec_name, pixel_format, frames, .. } = self;
+        let VideoWriter { output, _read_back, sink, format_name, codec_name, pixel_format, frames, .. } = self;
         drop(output); // flushes FFmpeg's I/O buffer into the sink
+        drop(_read_back);
         if let Some(e) = sink.take_error() {
             return Err(EncodeError::io("cannot write the output", e));
         }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything framecodec needs on Debian/Ubuntu (FFmpeg dev packages, clang for bindgen, the
+# ffmpeg CLI used by tests and benchmarks, npm packages), then builds the native addon. Safe to rerun:
+# each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+pkg-config --exists libavcodec libavformat libavutil libswscale 2>/dev/null ||
+  missing+=(pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev)
+{ command -v clang >/dev/null && ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; } || missing+=(clang libclang-dev)
+{ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || missing+=(ffmpeg)
+if ((${#missing[@]})); then
+  echo "framecodec setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x node_modules/.bin/napi ] || [ ! -x node_modules/.bin/ava ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "framecodec setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "framecodec setup: building the native addon (release)"
+npx napi build --platform --release
