@@ -57,6 +57,12 @@ impl FileSink {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        if dest.is_dir() {
+            return Err(EncodeError::io(
+                format!("cannot write '{}'", dest.display()),
+                io::Error::from_raw_os_error(libc::EISDIR),
+            ));
+        }
         let temp = dir.join(format!(
             ".{}.{}-{}.framecodec-partial",
             name.to_string_lossy(),
@@ -92,9 +98,14 @@ impl Sink for FileSink {
 
     fn finish(mut self: Box<Self>) -> io::Result<SinkOutput> {
         let file = self.file.take().expect("finish once");
-        file.sync_data()?;
-        drop(file);
-        fs::rename(&self.temp, &self.dest)?;
+        let done = file.sync_data().and_then(|_| {
+            drop(file);
+            fs::rename(&self.temp, &self.dest)
+        });
+        if let Err(e) = done {
+            let _ = fs::remove_file(&self.temp);
+            return Err(e);
+        }
         Ok(SinkOutput::File(self.dest.clone()))
     }
 }
