@@ -135,10 +135,34 @@ fn decode(path: &Path) -> Decoded {
     out
 }
 
-fn write_temp(bytes: &[u8], ext: &str) -> PathBuf {
+/// A file in its own temporary directory, removed (with the directory) when dropped.
+struct TempFile(PathBuf);
+
+impl std::ops::Deref for TempFile {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempFile {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn write_temp(bytes: &[u8], ext: &str) -> TempFile {
     let path = temp_dir("dec").join(format!("v.{ext}"));
     std::fs::write(&path, bytes).unwrap();
-    path
+    TempFile(path)
 }
 
 /// Max |decoded - reference| over Y, U, V of every pixel of every frame.
