@@ -42,7 +42,7 @@ impl VideoEncoder {
     /// Throws `TypeError` `ERR_INVALID_ARG_TYPE` (frames not uint8 memory, `frameRate` not a number),
     /// `ERR_INVALID_ARG_VALUE` (bad shape or layout, wrong channel count, length ≠ shape),
     /// `RangeError` `ERR_OUT_OF_RANGE` (`frameRate` ≤ 0 or not finite), `ERR_CUDA_UNAVAILABLE`.
-    #[napi(constructor, ts_args_type = "frames: HostFrames | CudaFrames | Uint8Array | Uint8ClampedArray | Buffer, options: VideoEncoderOptions")]
+    #[napi(constructor, catch_unwind, ts_args_type = "frames: HostFrames | CudaFrames | Uint8Array | Uint8ClampedArray | Buffer, options: VideoEncoderOptions")]
     pub fn new(env: Env, frames: Unknown, options: Unknown) -> Result<Self> {
         let raw_env = env.raw();
         let parsed = frames_arg::parse(JsVal::new(raw_env, frames.raw()), JsVal::new(raw_env, options.raw()))
@@ -87,7 +87,7 @@ impl VideoEncoder {
     /// Encodes into a local file. `dest` is a path or a `file:` URL; its extension picks the
     /// container. The file is written beside `dest` and renamed when complete: a failed or aborted
     /// encode leaves no partial file and leaves an existing `dest` untouched.
-    #[napi(ts_args_type = "dest: string | URL, options?: EncodeOptions", ts_return_type = "Promise<EncodeResult>")]
+    #[napi(catch_unwind, ts_args_type = "dest: string | URL, options?: EncodeOptions", ts_return_type = "Promise<EncodeResult>")]
     pub fn to_file<'env>(&self, env: &'env Env, dest: Unknown<'env>, options: Option<Unknown<'env>>) -> Result<Unknown<'env>> {
         let raw_env = env.raw();
         let dest = JsVal::new(raw_env, dest.raw());
@@ -102,7 +102,7 @@ impl VideoEncoder {
 
     /// Encodes into memory and resolves with the whole file as a Buffer (torchcodec's `to_tensor`).
     /// `format` is a file extension (`mp4`, `mkv`, `webm`, `ts`, …) or an FFmpeg muxer name.
-    #[napi(ts_args_type = "format: string, options?: EncodeOptions", ts_return_type = "Promise<Buffer>")]
+    #[napi(catch_unwind, ts_args_type = "format: string, options?: EncodeOptions", ts_return_type = "Promise<Buffer>")]
     pub fn to_buffer<'env>(&self, env: &'env Env, format: Unknown<'env>, options: Option<Unknown<'env>>) -> Result<Unknown<'env>> {
         let raw_env = env.raw();
         let format = JsVal::new(raw_env, format.raw());
