@@ -122,4 +122,19 @@ export declare class VideoEncoder {
    * `format` is a file extension (`mp4`, `mkv`, `webm`, `ts`, …) or an FFmpeg muxer name.
    */
   toBuffer(format: string, options?: EncodeOptions): Promise<Buffer>
+  /**
+   * Encodes into a Node `Writable` (a file stream, an HTTP response, a `PassThrough`, …), in
+   * order and honouring backpressure: when `write()` returns false the encoder waits for `'drain'`.
+   *
+   * Muxers that never seek back (mpegts, flv, fragmented mp4 via `movflags`, matroska with
+   * `live: 1`) stream as they go, with bounded memory. mp4/mov and mkv/webm rewrite their headers
+   * at the end: their bytes are held in memory (seek emulation) and written when the file is
+   * complete, so the stream receives a normal, seekable-quality file (mp4 can go index-first with
+   * `movflags: '+faststart'`).
+   *
+   * Ends the stream when done unless `end: false`, and resolves after `'finish'` (with `end: false`,
+   * once every write was accepted). A stream error, a destroyed stream or a throwing `write`
+   * rejects with `ERR_IO` whose `cause` is the stream's error.
+   */
+  toStream(stream: NodeJS.WritableStream, format: string, options?: EncodeOptions & { end?: boolean }): Promise<EncodeResult>
 }

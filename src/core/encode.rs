@@ -44,14 +44,16 @@ pub fn encode(
         container,
         settings: settings.clone(),
     };
-    let mut writer = VideoWriter::open(&config, open_sink)?;
+    // A failure while aborting (e.g. a stream write cut short by the abort) is the abort.
+    let or_aborted = |e: EncodeError| if control.aborted() { EncodeError::aborted() } else { e };
+    let mut writer = VideoWriter::open(&config, open_sink).map_err(or_aborted)?;
     let total = geometry.count as u64;
     let step = (total / 20).max(1);
     for index in 0..geometry.count {
         if control.aborted() {
             return Err(EncodeError::aborted());
         }
-        writer.write(&source.picture(index))?;
+        writer.write(&source.picture(index)).map_err(or_aborted)?;
         let done = index as u64 + 1;
         if done % step == 0 && done < total {
             control.progress(done, total);
@@ -60,7 +62,7 @@ pub fn encode(
     if control.aborted() {
         return Err(EncodeError::aborted());
     }
-    let summary = writer.finish()?;
+    let summary = writer.finish().map_err(or_aborted)?;
     control.progress(total, total);
     Ok(summary)
 }

@@ -17,6 +17,7 @@ mod options;
 mod rate;
 mod reopen;
 mod sink;
+mod stream_sink;
 mod writer;
 
 pub use codec::VideoCodec;
@@ -30,6 +31,7 @@ pub use frames::{Device, FrameGeometry, FrameSource, HostBytes, HostFrames, Inpu
 pub use options::{EncodeSettings, OptionValue, Preset};
 pub use rate::FrameRate;
 pub use sink::{FileSink, MemorySink, SharedSink, Sink, SinkOutput};
+pub use stream_sink::{ChunkConsumer, StreamMode, StreamSink};
 pub use writer::{EncodeSummary, VideoWriter, WriterConfig};
 
 #[cfg(test)]

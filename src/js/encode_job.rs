@@ -23,6 +23,7 @@ use crate::core::{EncodeControl, EncodeError, EncodeSummary, ErrorCode, SinkOutp
 
 use super::errors::{failure_value, to_js_error, Failure};
 use super::napi_value::{self as js, JsVal, StrongRef};
+use super::stream_bridge::{self, JsStreamConsumer, SharedStreamState, StreamEvent};
 
 /// What the Promise resolves with.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -34,8 +35,9 @@ pub enum Resolution {
 }
 
 /// An event from the encode thread to the JS thread.
-enum Event {
+pub enum Event {
     Progress { done: u64, total: u64 },
+    Stream(StreamEvent),
     Settle(Result<EncodeSummary, EncodeError>),
 }
 
@@ -51,11 +53,14 @@ struct JsState {
     progress_error: Option<StrongRef>,
     delivered: u64,
     abort: Arc<AtomicBool>,
+    /// The Writable of a `toStream` encode.
+    stream: Option<SharedStreamState>,
     settled: bool,
 }
 
-/// The threadsafe function handle, sendable to the encode thread.
-struct Channel(sys::napi_threadsafe_function);
+/// A handle on the encode's threadsafe function, sendable to the encode thread. Each handle holds
+/// one "thread" count of it, released on drop.
+pub struct Channel(sys::napi_threadsafe_function);
 
 // SAFETY: napi_call_threadsafe_function / napi_release_threadsafe_function are made to be called
 // from any thread.
@@ -63,7 +68,12 @@ unsafe impl Send for Channel {}
 unsafe impl Sync for Channel {}
 
 impl Channel {
-    fn send(&self, event: Event) {
+    /// Another handle on the same function (its own thread count).
+    fn try_clone(&self) -> Option<Channel> {
+        (unsafe { sys::napi_acquire_threadsafe_function(self.0) } == sys::Status::napi_ok).then(|| Channel(self.0))
+    }
+
+    pub fn send(&self, event: Event) {
         let data = Box::into_raw(Box::new(event)) as *mut c_void;
         let status = unsafe { sys::napi_call_threadsafe_function(self.0, data, sys::ThreadsafeFunctionCallMode::nonblocking) };
         if status != sys::Status::napi_ok {
@@ -86,6 +96,14 @@ pub struct ThreadControl {
     report_progress: bool,
 }
 
+impl ThreadControl {
+    /// The consumer that writes into this encode's `toStream` Writable.
+    pub fn stream_consumer(&self, end: bool) -> std::io::Result<JsStreamConsumer> {
+        let channel = self.channel.try_clone().ok_or_else(|| std::io::Error::other("the JavaScript environment is shutting down"))?;
+        Ok(JsStreamConsumer::new(channel, self.abort.clone(), end))
+    }
+}
+
 impl EncodeControl for ThreadControl {
     fn aborted(&self) -> bool {
         self.abort.load(Ordering::Relaxed)
@@ -100,7 +118,14 @@ impl EncodeControl for ThreadControl {
 
 /// Creates the Promise, wires `signal` and `onProgress`, and runs `work` on a new thread. Returns the
 /// Promise. `work` gets the control to poll and report through.
-pub fn spawn<W>(env: sys::napi_env, signal: Option<JsVal>, on_progress: Option<JsVal>, resolution: Resolution, work: W) -> Result<JsVal, Failure>
+pub fn spawn<W>(
+    env: sys::napi_env,
+    signal: Option<JsVal>,
+    on_progress: Option<JsVal>,
+    stream: Option<JsVal>,
+    resolution: Resolution,
+    work: W,
+) -> Result<JsVal, Failure>
 where
     W: FnOnce(&ThreadControl) -> Result<EncodeSummary, EncodeError> + Send + 'static,
 {
@@ -120,6 +145,7 @@ where
             return Ok(promise);
         }
     }
+    let stream = stream.map(|s| stream_bridge::attach(env, s)).transpose()?;
 
     let abort = Arc::new(AtomicBool::new(false));
     let mut state = Box::new(JsState {
@@ -131,11 +157,12 @@ where
         progress_error: None,
         delivered: 0,
         abort: abort.clone(),
+        stream,
         settled: false,
     });
     if let Some(signal) = signal {
         let flag = abort.clone();
-        let listener = js::function(env, "onFramecodecAbort", move || flag.store(true, Ordering::Relaxed))?;
+        let listener = js::function(env, "onFramecodecAbort", move |_| flag.store(true, Ordering::Relaxed))?;
         signal
             .call_method("addEventListener", &[js::string(env, "abort")?, listener])
             .map_err(Failure::Js)?;
@@ -242,12 +269,12 @@ impl JsState {
                 }
             }
             (Err(e), None) => {
-                let reason = if e.code == ErrorCode::Aborted {
-                    self.signal.as_ref().and_then(|s| s.get(env).get("reason").ok())
-                } else {
-                    None
+                let cause = match e.code {
+                    ErrorCode::Aborted => self.signal.as_ref().and_then(|s| s.get(env).get("reason").ok()),
+                    ErrorCode::Io => self.stream.as_ref().and_then(|s| s.borrow().cause(env)),
+                    _ => None,
                 };
-                Err(to_js_error(env, &e, reason))
+                Err(to_js_error(env, &e, cause))
             }
         };
         unsafe {
@@ -280,6 +307,9 @@ impl JsState {
     }
 
     fn release_refs(&mut self, env: sys::napi_env) {
+        if let Some(stream) = self.stream.take() {
+            stream.borrow_mut().detach(env);
+        }
         for r in [self.signal.take(), self.abort_listener.take(), self.on_progress.take(), self.progress_error.take()].into_iter().flatten() {
             r.release(env);
         }
@@ -296,6 +326,10 @@ unsafe extern "C" fn dispatch(env: sys::napi_env, _js_callback: sys::napi_value,
     // A panic must never unwind into Node.
     let _ = catch_unwind(AssertUnwindSafe(|| match *event {
         Event::Progress { done, total } => state.deliver_progress(env, done, total),
+        Event::Stream(request) => match &state.stream {
+            Some(stream) => stream_bridge::handle(env, stream, request),
+            None => drop(request),
+        },
         Event::Settle(result) => state.settle(env, result),
     }));
 }

@@ -35,20 +35,23 @@ fn class_of(code: ErrorCode) -> ErrorClass {
     }
 }
 
-/// Builds the JS error for a core error. `abort_reason` becomes the `cause` of an `AbortError`
-/// (like Node's own, whose `cause` is `signal.reason`).
-pub fn to_js_error(env: sys::napi_env, err: &EncodeError, abort_reason: Option<JsVal>) -> JsVal {
+/// Builds the JS error for a core error. `cause` is the `cause` of an `AbortError` (`signal.reason`,
+/// as Node's own) or of an `ERR_IO` from a stream (the stream's error); I/O errors of files get a
+/// system error (`code: 'ENOENT'`, …) as cause.
+pub fn to_js_error(env: sys::napi_env, err: &EncodeError, cause: Option<JsVal>) -> JsVal {
     let build = || -> Result<JsVal, JsFault> {
         let e = js::error(env, class_of(err.code), err.code.as_str(), &err.message)?;
         match err.code {
             ErrorCode::Aborted => {
                 e.set("name", js::string(env, "AbortError")?)?;
-                if let Some(reason) = abort_reason {
+                if let Some(reason) = cause {
                     e.set("cause", reason)?;
                 }
             }
             ErrorCode::Io => {
-                if let Some(io) = &err.io_cause {
+                if let Some(cause) = cause {
+                    e.set("cause", cause)?;
+                } else if let Some(io) = &err.io_cause {
                     let cause = js::error(env, ErrorClass::Error, io_code(io), &io.to_string())?;
                     if let Some(errno) = io.raw_os_error() {
                         cause.set("errno", js::number(env, -(errno as f64))?)?;

@@ -9,4 +9,5 @@ mod errors;
 mod frames_arg;
 mod napi_value;
 mod options_arg;
+mod stream_bridge;
 mod video_encoder;

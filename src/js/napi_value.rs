@@ -316,16 +316,17 @@ impl StrongRef {
     }
 }
 
-/// Creates a JS function that calls `f` (no arguments used). `f` is dropped when the function is
-/// garbage-collected.
-pub fn function<F: Fn() + 'static>(env: sys::napi_env, name: &str, f: F) -> JsResult<JsVal> {
-    unsafe extern "C" fn trampoline<F: Fn()>(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+/// Creates a JS function that calls `f` with its first argument (if any). `f` is dropped when the
+/// function is garbage-collected. A panic in `f` is caught (it must never unwind into Node).
+pub fn function<F: Fn(Option<JsVal>) + 'static>(env: sys::napi_env, name: &str, f: F) -> JsResult<JsVal> {
+    unsafe extern "C" fn trampoline<F: Fn(Option<JsVal>)>(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
         let mut data: *mut c_void = ptr::null_mut();
-        let mut argc = 0usize;
+        let mut argc = 1usize;
+        let mut argv = [ptr::null_mut(); 1];
         unsafe {
-            sys::napi_get_cb_info(env, info, &mut argc, ptr::null_mut(), ptr::null_mut(), &mut data);
-            // A panic must not unwind into Node.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (*(data as *const F))()));
+            sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data);
+            let arg = (argc > 0 && !argv[0].is_null()).then(|| JsVal::new(env, argv[0]));
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (*(data as *const F))(arg)));
         }
         ptr::null_mut()
     }

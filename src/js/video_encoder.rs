@@ -8,9 +8,10 @@ use napi_derive::napi;
 
 use crate::core::{
     encode, local_path, Container, EncodeError, ErrorCode, FileSink, FrameRate, FrameSource, HostFrames, MemorySink, Sink,
+    StreamMode, StreamSink,
 };
 
-use super::encode_job::{self, Resolution};
+use super::encode_job::{self, Resolution, ThreadControl};
 use super::errors::{self, failure_value, Failure};
 use super::frames_arg;
 use super::napi_value::JsVal;
@@ -95,7 +96,7 @@ impl VideoEncoder {
             let path = local_path(&dest_string(dest)?)?;
             let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())))?;
             let container = Container::from_path(&path)?;
-            self.start(raw_env, call, container, Resolution::Summary, move || Ok(Box::new(FileSink::create(&path)?) as Box<dyn Sink>))
+            self.start(raw_env, call, None, container, Resolution::Summary, move |_| Ok(Box::new(FileSink::create(&path)?) as Box<dyn Sink>))
         })();
         Ok(promise_or_rejection(raw_env, started))
     }
@@ -112,7 +113,50 @@ impl VideoEncoder {
             })?;
             let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())))?;
             let container = Container::resolve(&name)?;
-            self.start(raw_env, call, container, Resolution::Bytes, || Ok(Box::new(MemorySink::new()) as Box<dyn Sink>))
+            self.start(raw_env, call, None, container, Resolution::Bytes, |_| Ok(Box::new(MemorySink::new()) as Box<dyn Sink>))
+        })();
+        Ok(promise_or_rejection(raw_env, started))
+    }
+
+    /// Encodes into a Node `Writable` (a file stream, an HTTP response, a `PassThrough`, …), in
+    /// order and honouring backpressure: when `write()` returns false the encoder waits for `'drain'`.
+    ///
+    /// Muxers that never seek back (mpegts, flv, fragmented mp4 via `movflags`, matroska with
+    /// `live: 1`) stream as they go, with bounded memory. mp4/mov and mkv/webm rewrite their headers
+    /// at the end: their bytes are held in memory (seek emulation) and written when the file is
+    /// complete, so the stream receives a normal, seekable-quality file (mp4 can go index-first with
+    /// `movflags: '+faststart'`).
+    ///
+    /// Ends the stream when done unless `end: false`, and resolves after `'finish'` (with `end: false`,
+    /// once every write was accepted). A stream error, a destroyed stream or a throwing `write`
+    /// rejects with `ERR_IO` whose `cause` is the stream's error.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "stream: NodeJS.WritableStream, format: string, options?: EncodeOptions & { end?: boolean }",
+        ts_return_type = "Promise<EncodeResult>"
+    )]
+    pub fn to_stream<'env>(
+        &self,
+        env: &'env Env,
+        stream: Unknown<'env>,
+        format: Unknown<'env>,
+        options: Option<Unknown<'env>>,
+    ) -> Result<Unknown<'env>> {
+        let raw_env = env.raw();
+        let stream = JsVal::new(raw_env, stream.raw());
+        let format = JsVal::new(raw_env, format.raw());
+        let started = (|| -> std::result::Result<JsVal, Failure> {
+            let name = format.string().ok_or_else(|| {
+                Failure::Encode(EncodeError::new(ErrorCode::InvalidArgType, format!("format must be a string, got {}", format.describe_type())))
+            })?;
+            let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())))?;
+            let container = Container::resolve(&name)?;
+            let mode = StreamMode::for_output(&container, &call.settings);
+            let end = call.end;
+            self.start(raw_env, call, Some(stream), container, Resolution::Summary, move |control: &ThreadControl| {
+                let consumer = control.stream_consumer(end).map_err(|e| EncodeError::io("cannot write to the stream", e))?;
+                Ok(Box::new(StreamSink::new(mode, Box::new(consumer))) as Box<dyn Sink>)
+            })
         })();
         Ok(promise_or_rejection(raw_env, started))
     }
@@ -123,15 +167,16 @@ impl VideoEncoder {
         &self,
         env: sys::napi_env,
         call: CallOptions,
+        stream: Option<JsVal>,
         container: Container,
         resolution: Resolution,
-        open_sink: impl FnOnce() -> crate::core::Result<Box<dyn Sink>> + Send + 'static,
+        open_sink: impl FnOnce(&ThreadControl) -> crate::core::Result<Box<dyn Sink>> + Send + 'static,
     ) -> std::result::Result<JsVal, Failure> {
         let frames = self.frames.clone();
         let rate = self.frame_rate;
         let settings = call.settings;
-        encode_job::spawn(env, call.signal, call.on_progress, resolution, move |control| {
-            encode(frames.as_ref(), rate, container, &settings, control, open_sink)
+        encode_job::spawn(env, call.signal, call.on_progress, stream, resolution, move |control| {
+            encode(frames.as_ref(), rate, container, &settings, control, || open_sink(control))
         })
     }
 }

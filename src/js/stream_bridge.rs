@@ -1,0 +1,274 @@
+//! `toStream`: delivering the encoder's bytes to a Node `Writable`, in order, with backpressure.
+//!
+//! The encode thread hands each chunk to the JS thread (through the encode's threadsafe function) and
+//! waits for the answer: `write()` returned true → go on; false → go on after `'drain'`. So the
+//! writable never buffers more than its highWaterMark plus one chunk, however slow the consumer. The
+//! stream's `'error'` or `'close'` (destroyed) answers a waiting write with a failure, and the encode
+//! stops with `ERR_IO` whose `cause` is the stream's error. Waiting happens on the encode's own thread,
+//! never on a libuv pool thread (see `encode_job.rs`), and polls the abort flag so `signal` works even
+//! while a consumer never drains.
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Buffer, ToNapiValue};
+use napi::sys;
+
+use crate::core::{ChunkConsumer, EncodeError};
+
+use super::encode_job::{Channel, Event};
+use super::errors::Failure;
+use super::napi_value::{self as js, ErrorClass, JsVal, StrongRef};
+
+/// Why the stream did not take a chunk.
+pub type StreamReply = Result<(), String>;
+
+/// A request from the encode thread to the stream.
+pub enum StreamEvent {
+    Write { chunk: Vec<u8>, reply: SyncSender<StreamReply> },
+    End { reply: SyncSender<StreamReply> },
+}
+
+/// The encode thread's side: implements the core's [`ChunkConsumer`].
+pub struct JsStreamConsumer {
+    channel: Channel,
+    abort: Arc<AtomicBool>,
+    end: bool,
+}
+
+impl JsStreamConsumer {
+    pub fn new(channel: Channel, abort: Arc<AtomicBool>, end: bool) -> JsStreamConsumer {
+        JsStreamConsumer { channel, abort, end }
+    }
+
+    fn request(&self, make: impl FnOnce(SyncSender<StreamReply>) -> StreamEvent) -> io::Result<()> {
+        let (tx, rx) = sync_channel(1);
+        self.channel.send(Event::Stream(make(tx)));
+        self.wait(rx)
+    }
+
+    fn wait(&self, rx: Receiver<StreamReply>) -> io::Result<()> {
+        loop {
+            match rx.recv_timeout(Duration::from_millis(20)) {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(message)) => return Err(io::Error::other(message)),
+                Err(RecvTimeoutError::Timeout) if self.abort.load(Ordering::Relaxed) => {
+                    return Err(io::Error::other("aborted while the stream was busy"))
+                }
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return Err(io::Error::other("the JavaScript environment is shutting down")),
+            }
+        }
+    }
+}
+
+impl ChunkConsumer for JsStreamConsumer {
+    fn consume(&mut self, chunk: Vec<u8>) -> io::Result<()> {
+        self.request(|reply| StreamEvent::Write { chunk, reply })
+    }
+
+    fn close(&mut self) -> io::Result<()> {
+        if self.end {
+            self.request(|reply| StreamEvent::End { reply })
+        } else {
+            Ok(()) // every write was accepted already
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WaitFor {
+    Drain,
+    Finish,
+}
+
+/// The JS thread's side: the stream, our listeners on it, and the encode thread's pending request.
+pub struct StreamState {
+    stream: Option<StrongRef>,
+    listeners: Vec<(&'static str, StrongRef)>,
+    /// The stream's first error (from `'error'` or a throwing `write`): the rejection's `cause`.
+    error: Option<StrongRef>,
+    closed: bool,
+    finished: bool,
+    waiting: Option<(WaitFor, SyncSender<StreamReply>)>,
+}
+
+pub type SharedStreamState = Rc<RefCell<StreamState>>;
+
+/// Checks that `stream` is a usable Writable, and listens to it.
+pub fn attach(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Failure> {
+    if !stream.is_object() || !stream.get("write")?.is_function() || !stream.get("on")?.is_function() {
+        return Err(Failure::Encode(EncodeError::new(
+            crate::core::ErrorCode::InvalidArgType,
+            format!("stream must be a Node Writable (with write() and on()), got {}", stream.describe_type()),
+        )));
+    }
+    if stream.get("destroyed")?.boolean() == Some(true) {
+        return Err(Failure::Encode(EncodeError::new(crate::core::ErrorCode::Io, "the stream is already destroyed")));
+    }
+    if stream.get("writableEnded")?.boolean() == Some(true) {
+        return Err(Failure::Encode(EncodeError::new(crate::core::ErrorCode::Io, "the stream has already ended")));
+    }
+    let state = Rc::new(RefCell::new(StreamState {
+        stream: Some(StrongRef::new(stream)?),
+        listeners: Vec::new(),
+        error: None,
+        closed: false,
+        finished: false,
+        waiting: None,
+    }));
+    for event in ["drain", "error", "close", "finish"] {
+        let weak = Rc::downgrade(&state);
+        let listener = js::function(env, "onFramecodecStream", move |arg| {
+            if let Some(state) = weak.upgrade() {
+                state.borrow_mut().on_event(event, arg);
+            }
+        })?;
+        stream.call_method("on", &[js::string(env, event)?, listener]).map_err(Failure::Js)?;
+        state.borrow_mut().listeners.push((event, StrongRef::new(listener)?));
+    }
+    Ok(state)
+}
+
+impl StreamState {
+    fn on_event(&mut self, event: &str, arg: Option<JsVal>) {
+        match event {
+            "drain" => self.answer(WaitFor::Drain, Ok(())),
+            "finish" => {
+                self.finished = true;
+                self.answer(WaitFor::Finish, Ok(()));
+            }
+            "error" => {
+                if self.error.is_none() {
+                    self.error = arg.and_then(|e| StrongRef::new(e).ok());
+                }
+                let message = arg.map(describe_error).unwrap_or_else(|| "the stream emitted 'error'".into());
+                self.fail(format!("the stream failed: {message}"));
+            }
+            "close" => {
+                self.closed = true;
+                if self.finished {
+                    self.answer(WaitFor::Finish, Ok(()));
+                } else {
+                    self.fail("the stream was closed (destroyed) before the encode finished".into());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn answer(&mut self, what: WaitFor, reply: StreamReply) {
+        if self.waiting.as_ref().is_some_and(|(w, _)| *w == what) {
+            let (_, tx) = self.waiting.take().expect("checked");
+            let _ = tx.send(reply);
+        }
+    }
+
+    fn fail(&mut self, message: String) {
+        if let Some((_, tx)) = self.waiting.take() {
+            let _ = tx.send(Err(message));
+        }
+    }
+
+    fn broken(&self) -> Option<String> {
+        if self.error.is_some() {
+            Some("the stream failed".into())
+        } else if self.closed {
+            Some("the stream was closed (destroyed) before the encode finished".into())
+        } else {
+            None
+        }
+    }
+
+    /// The error to give as the rejection's `cause` when the stream broke: its own error, or for a
+    /// destroyed stream an `ERR_STREAM_DESTROYED` error as Node's own writes get.
+    pub fn cause(&self, env: sys::napi_env) -> Option<JsVal> {
+        match &self.error {
+            Some(e) => Some(e.get(env)),
+            None if self.closed && !self.finished => {
+                js::error(env, ErrorClass::Error, "ERR_STREAM_DESTROYED", "the stream was destroyed").ok()
+            }
+            None => None,
+        }
+    }
+
+    /// Removes our listeners and drops our references (when the encode settles).
+    pub fn detach(&mut self, env: sys::napi_env) {
+        if let Some(stream) = self.stream.take() {
+            let s = stream.get(env);
+            for (event, listener) in self.listeners.drain(..) {
+                if let Ok(name) = js::string(env, event) {
+                    let _ = s.call_method("removeListener", &[name, listener.get(env)]);
+                }
+                listener.release(env);
+            }
+            stream.release(env);
+        }
+        if let Some(e) = self.error.take() {
+            e.release(env);
+        }
+        self.fail("the encode is over".into());
+    }
+}
+
+/// Handles a request of the encode thread (on the JS thread).
+pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent) {
+    let (reply, stream) = {
+        let s = state.borrow();
+        let reply = match &event {
+            StreamEvent::Write { reply, .. } | StreamEvent::End { reply } => reply.clone(),
+        };
+        if let Some(message) = s.broken() {
+            let _ = reply.send(Err(message));
+            return;
+        }
+        let Some(stream) = s.stream.as_ref().map(|r| r.get(env)) else {
+            let _ = reply.send(Err("the encode is over".into()));
+            return;
+        };
+        (reply, stream)
+    };
+    // No RefCell borrow is held while JS runs: a listener may fire synchronously.
+    let (outcome, wait) = match event {
+        StreamEvent::Write { chunk, .. } => {
+            let buffer = match unsafe { Buffer::to_napi_value(env, Buffer::from(chunk)) } {
+                Ok(raw) => JsVal::new(env, raw),
+                Err(e) => {
+                    let _ = reply.send(Err(format!("cannot create a Buffer: {}", e.reason)));
+                    return;
+                }
+            };
+            (stream.call_method("write", &[buffer]), WaitFor::Drain)
+        }
+        StreamEvent::End { .. } => (stream.call_method("end", &[]), WaitFor::Finish),
+    };
+    let mut s = state.borrow_mut();
+    match outcome {
+        Err(thrown) => {
+            let message = describe_error(thrown);
+            if s.error.is_none() {
+                s.error = StrongRef::new(thrown).ok();
+            }
+            let _ = reply.send(Err(format!("the stream's {} threw: {message}", if wait == WaitFor::Drain { "write()" } else { "end()" })));
+        }
+        Ok(_) if s.broken().is_some() => {
+            let _ = reply.send(Err(s.broken().unwrap_or_default()));
+        }
+        Ok(accepted) if wait == WaitFor::Drain && accepted.boolean() != Some(false) => {
+            let _ = reply.send(Ok(()));
+        }
+        Ok(_) if wait == WaitFor::Finish && s.finished => {
+            let _ = reply.send(Ok(()));
+        }
+        Ok(_) => s.waiting = Some((wait, reply)),
+    }
+}
+
+fn describe_error(e: JsVal) -> String {
+    e.get("message").ok().and_then(|m| m.string()).unwrap_or_else(|| e.describe_type())
+}
