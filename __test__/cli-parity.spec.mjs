@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { makeFramesNCHW, nchwToNhwc } from './helpers/frames.mjs';
 import {
-  cliEncode, cliRate, decodeRgb, probe, probeFrames, psnr, fmtDb, tmpDirFor, frameCountOf,
+  cliEncode, cliRate, decodeRgb, decodeRaw, maxAbsDiff, probe, probeFrames, psnr, fmtDb, tmpDirFor, frameCountOf,
 } from './helpers/media.mjs';
 
 const require = createRequire(import.meta.url);
@@ -75,11 +75,37 @@ for (const ext of ['mp4', 'mkv']) {
       const db = decodeRgb(theirs, W, H);
       t.is(frameCountOf(da, W, H), N);
       const p = psnr(da, db);
-      t.log(`decoded ours vs CLI: PSNR ${fmtDb(p)} dB; ours vs source ${fmtDb(psnr(da, nhwc))} dB, CLI vs source ${fmtDb(psnr(db, nhwc))} dB`);
-      t.true(p >= 35, `PSNR ${p}`);
+      const oursVsSource = psnr(da, nhwc);
+      const cliVsSource = psnr(db, nhwc);
+      t.log(`decoded ours vs CLI: PSNR ${fmtDb(p)} dB; ours vs source ${fmtDb(oursVsSource)} dB, CLI vs source ${fmtDb(cliVsSource)} dB`);
+      // The conversions differ only in the 4:2:0 chroma filter (framecodec: mean of each 2x2 block;
+      // swscale: bicubic), which on these tiny saturated frames is visible in PSNR: the two decodes are
+      // close, and ours is no further from the source than the CLI's. (Luma is checked to the level in
+      // the lossless test below; a wrong matrix or range costs far more than this.)
+      t.true(p >= 28, `PSNR ours vs CLI ${p}`);
+      t.true(oursVsSource >= cliVsSource - 0.5, `ours ${oursVsSource} dB vs CLI ${cliVsSource} dB against the source`);
     });
   }
 }
+
+test('lossless yuv420p: our luma equals the CLI\'s to within one level, chroma close', async (t) => {
+  const dir = tmpDirFor(t);
+  const ours = path.join(dir, 'ours.mkv');
+  const theirs = path.join(dir, 'cli.mkv');
+  await new VideoEncoder({ data: nchw, shape: [N, 3, H, W] }, { frameRate: 30 }).toFile(ours, { crf: 0 });
+  cliEncode(nhwc, W, H, 30, theirs, { extra: ['-crf', '0'] });
+  const a = decodeRaw(ours, 'yuv420p');
+  const b = decodeRaw(theirs, 'yuv420p');
+  t.is(a.length, b.length);
+  const frame = W * H * 1.5;
+  const luma = (buf) => Buffer.concat(Array.from({ length: N }, (_, f) => buf.subarray(f * frame, f * frame + W * H)));
+  const chroma = (buf) => Buffer.concat(Array.from({ length: N }, (_, f) => buf.subarray(f * frame + W * H, (f + 1) * frame)));
+  const lumaDiff = maxAbsDiff(luma(a), luma(b));
+  const chromaPsnr = psnr(chroma(a), chroma(b));
+  t.log(`Y max abs diff ${lumaDiff}; U/V PSNR ours vs CLI ${fmtDb(chromaPsnr)} dB`);
+  t.true(lumaDiff <= 1, `luma differs by ${lumaDiff}`);
+  t.true(chromaPsnr >= 30, `chroma PSNR ${chromaPsnr}`);
+});
 
 function ratio(s) {
   const [a, b] = s.split('/').map(Number);

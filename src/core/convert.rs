@@ -1,88 +1,54 @@
-//! RGB → the encoder's pixel format, with swscale reading the caller's memory in place.
-//!
-//! Why raw `sws_scale`: the safe `scaling::Context::run` wants an owned source frame, which would mean
-//! copying every input frame once more. Plane pointers into the caller's buffer cost nothing.
-//! Why `sws_setColorspaceDetails`: swscale converts with BT.601 unless told otherwise; we pass the
-//! matrix and range that the stream is tagged with (see `color.rs`).
+//! RGB frames → the encoder's pixel format: the native kernel for 8-bit yuv420p/yuv444p (and their
+//! full-range "j" twins), swscale for everything else (gif's rgb8, nv12, 10-bit, …).
 
 use ffmpeg_next::{ffi, frame};
 
-use super::color::{ColorRange, ColorSpec};
-use super::error::{EncodeError, ErrorCode, Result};
-use super::ffi_util::pix_fmt_name;
+use super::color::ColorSpec;
+use super::error::Result;
 use super::frames::{InputPixels, RgbPicture};
+use super::swscale::SwsConverter;
+use super::yuv_kernel::{self, Scratch, YuvCoefficients, YuvPlanes};
 
-impl InputPixels {
-    pub fn av_format(self) -> ffi::AVPixelFormat {
-        match self {
-            InputPixels::PlanarRgb => ffi::AVPixelFormat::AV_PIX_FMT_GBRP,
-            InputPixels::PackedRgb => ffi::AVPixelFormat::AV_PIX_FMT_RGB24,
-            InputPixels::PackedRgba => ffi::AVPixelFormat::AV_PIX_FMT_RGBA,
-        }
-    }
+/// Converts frames of one input layout and size into frames of one output format.
+pub enum Converter {
+    Native { coefficients: YuvCoefficients, subsampled: bool, width: usize, height: usize, scratch: Scratch },
+    Swscale(SwsConverter),
 }
-
-/// A swscale context for one (input, output, size, color) combination. Owns the `SwsContext`.
-pub struct Converter {
-    ctx: *mut ffi::SwsContext,
-    input: InputPixels,
-    height: i32,
-}
-
-// SAFETY: an SwsContext is used by one thread at a time (we hold it by &mut); it has no thread affinity.
-unsafe impl Send for Converter {}
 
 impl Converter {
     pub fn new(input: InputPixels, width: usize, height: usize, output: ffi::AVPixelFormat, color: ColorSpec) -> Result<Converter> {
-        let (w, h) = (width as i32, height as i32);
-        // Same size in and out: no scaling happens; the flags pick the chroma filter, bicubic as the
-        // ffmpeg CLI uses for its automatic conversions.
-        let flags = ffi::SWS_BICUBIC as i32;
-        // SAFETY: plain constructor; returns null on unsupported formats.
-        let ctx = unsafe {
-            ffi::sws_getContext(w, h, input.av_format(), w, h, output, flags, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null())
+        use ffi::AVPixelFormat::*;
+        let subsampled = match output {
+            AV_PIX_FMT_YUV420P | AV_PIX_FMT_YUVJ420P => Some(true),
+            AV_PIX_FMT_YUV444P | AV_PIX_FMT_YUVJ444P => Some(false),
+            _ => None,
         };
-        if ctx.is_null() {
-            return Err(EncodeError::new(
-                ErrorCode::InvalidPixelFormat,
-                format!("cannot convert {} input to pixel format {}", pix_fmt_name(input.av_format()), pix_fmt_name(output)),
-            ));
-        }
-        let converter = Converter { ctx, input, height: h };
-        // SAFETY: the coefficient tables are static; ctx is live.
-        unsafe {
-            let table = ffi::sws_getCoefficients(color.matrix.av_colorspace() as i32);
-            let full_range = (color.range == ColorRange::Full) as i32;
-            // Source is RGB (always full range); its "table" is unused for RGB input.
-            let ret = ffi::sws_setColorspaceDetails(ctx, table, 1, table, full_range, 0, 1 << 16, 1 << 16);
-            if ret < 0 && !super::codec::is_rgb_format(output) {
-                return Err(EncodeError::new(ErrorCode::Encode, "swscale refused the color matrix and range"));
-            }
-        }
-        Ok(converter)
+        Ok(match subsampled {
+            Some(subsampled) => Converter::Native { coefficients: YuvCoefficients::new(color), subsampled, width, height, scratch: Scratch::default() },
+            None => Converter::Swscale(SwsConverter::new(input, width, height, output, color)?),
+        })
     }
 
     /// Converts one picture into `dst` (allocated in the output format and size, and writable).
     pub fn convert(&mut self, picture: &RgbPicture<'_>, dst: &mut frame::Video) -> Result<()> {
-        debug_assert_eq!(picture.pixels, self.input);
-        let src: [*const u8; 4] = [picture.planes[0].as_ptr(), picture.planes[1].as_ptr(), picture.planes[2].as_ptr(), std::ptr::null()];
-        let strides: [i32; 4] = [picture.strides[0] as i32, picture.strides[1] as i32, picture.strides[2] as i32, 0];
-        // SAFETY: the source planes hold `height` rows of their stride (checked when the frames were
-        // validated); dst was allocated by FFmpeg for this format and size.
-        let rows = unsafe {
-            let dst = dst.as_mut_ptr();
-            ffi::sws_scale(self.ctx, src.as_ptr(), strides.as_ptr(), 0, self.height, (*dst).data.as_ptr(), (*dst).linesize.as_ptr())
-        };
-        if rows != self.height {
-            return Err(EncodeError::new(ErrorCode::Encode, format!("swscale converted {rows} of {} rows", self.height)));
+        match self {
+            Converter::Swscale(sws) => sws.convert(picture, dst),
+            Converter::Native { coefficients, subsampled, width, height, scratch } => {
+                let (cw, ch) = if *subsampled { (width.div_ceil(2), height.div_ceil(2)) } else { (*width, *height) };
+                let (ys, us, vs) = (dst.stride(0), dst.stride(1), dst.stride(2));
+                // SAFETY: the three planes of a frame FFmpeg allocated for this format and size are
+                // disjoint buffers of at least stride × rows bytes each.
+                let planes = unsafe {
+                    let f = &*dst.as_mut_ptr();
+                    YuvPlanes {
+                        y: (std::slice::from_raw_parts_mut(f.data[0], ys * (*height - 1) + *width), ys),
+                        u: (std::slice::from_raw_parts_mut(f.data[1], us * (ch - 1) + cw), us),
+                        v: (std::slice::from_raw_parts_mut(f.data[2], vs * (ch - 1) + cw), vs),
+                    }
+                };
+                yuv_kernel::convert(coefficients, picture, *width, *height, *subsampled, scratch, planes);
+                Ok(())
+            }
         }
-        Ok(())
-    }
-}
-
-impl Drop for Converter {
-    fn drop(&mut self) {
-        // SAFETY: we own ctx; sws_freeContext accepts it once.
-        unsafe { ffi::sws_freeContext(self.ctx) };
     }
 }

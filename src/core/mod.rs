@@ -18,7 +18,9 @@ mod rate;
 mod reopen;
 mod sink;
 mod stream_sink;
+mod swscale;
 mod writer;
+mod yuv_kernel;
 
 pub use codec::VideoCodec;
 pub use color::{ColorMatrix, ColorRange, ColorSpec};

@@ -32,8 +32,9 @@ pub enum StreamMode {
     SeekEmulation,
 }
 
-/// Chunks released from the seek-emulation buffer at the end.
-const RELEASE_CHUNK: usize = 1 << 20;
+/// Chunks released from the seek-emulation buffer at the end: small, so a slow consumer's buffer
+/// stays within its highWaterMark plus 64 KiB.
+const RELEASE_CHUNK: usize = 64 << 10;
 
 impl StreamMode {
     /// Whether the muxer (with these settings) writes strictly forward.
@@ -103,11 +104,10 @@ impl Sink for StreamSink {
 
     fn finish(mut self: Box<Self>) -> io::Result<SinkOutput> {
         if let Some(held) = self.held.take() {
-            let SinkOutput::Memory(mut bytes) = Box::new(held).finish()? else { unreachable!("memory sink") };
-            // Release in chunks, each waiting for the consumer; free each part as it goes.
-            while !bytes.is_empty() {
-                let rest = bytes.split_off(bytes.len().min(RELEASE_CHUNK));
-                self.consumer.consume(std::mem::replace(&mut bytes, rest))?;
+            let SinkOutput::Memory(bytes) = Box::new(held).finish()? else { unreachable!("memory sink") };
+            // Release in small chunks, each waiting for the consumer, so its buffer stays small.
+            for chunk in bytes.chunks(RELEASE_CHUNK) {
+                self.consumer.consume(chunk.to_vec())?;
             }
         }
         self.consumer.close()?;

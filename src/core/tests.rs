@@ -434,3 +434,45 @@ fn faststart_moves_the_index_to_the_front_in_files_and_memory() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Conversion speed per input layout at 1080p (run: cargo test --release --no-default-features conversion_speed -- --ignored --nocapture).
+#[test]
+#[ignore]
+fn conversion_speed() {
+    let (h, w) = (1080usize, 1920usize);
+    let n = 8;
+    let nchw = nchw_frames(n, h, w);
+    for (name, data, shape, layout) in [
+        ("NCHW gbrp", nchw.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw),
+        ("NHWC rgb24", nchw_to_nhwc(&nchw, n, h, w, 3), [n as i64, h as i64, w as i64, 3], Layout::Nhwc),
+        ("NHWC rgba", nchw_to_nhwc(&nchw, n, h, w, 4), [n as i64, h as i64, w as i64, 4], Layout::Nhwc),
+    ] {
+        let frames = host(data, shape, layout);
+        let g = frames.geometry();
+        let mut conv = Converter::new(g.input_pixels(), w, h, ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, ColorSpec::default()).unwrap();
+        let mut dst = ff::frame::Video::new(ff::format::Pixel::YUV420P, w as u32, h as u32);
+        // Thread CPU time, so other load on the machine does not count.
+        let cpu = || {
+            let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+            t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+        };
+        let reps = 40;
+        let mut best = f64::MAX;
+        for _ in 0..3 {
+            let start = cpu();
+            for i in 0..reps {
+                conv.convert(&frames.picture(i % n), &mut dst).unwrap();
+            }
+            best = best.min((cpu() - start) / reps as f64);
+        }
+        let sws = Converter::Swscale(super::swscale::SwsConverter::new(g.input_pixels(), w, h, ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, ColorSpec::default()).unwrap());
+        let mut sws = sws;
+        let start = cpu();
+        for i in 0..10 {
+            sws.convert(&frames.picture(i % n), &mut dst).unwrap();
+        }
+        let sws_per = (cpu() - start) / 10.0;
+        eprintln!("{name} -> yuv420p: native {:.2} ms/frame CPU, swscale {:.2} ms/frame CPU", best * 1e3, sws_per * 1e3);
+    }
+}
