@@ -1,4 +1,14 @@
 //! One whole encode of a [`FrameSource`]: the loop around [`VideoWriter`] with cancellation and progress.
+//!
+//! Why a conversion thread: the encoder's threads (x264's frame threads) go idle while the thread that
+//! feeds them converts the next frame from RGB. So frames are converted on a thread of their own, a few
+//! frames ahead, through a small bounded queue; the feeding thread only hands converted frames to the
+//! encoder and recycles them back. Converted frames are reused, so the steady state allocates nothing.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use ffmpeg_next::frame;
 
 use super::container::Container;
 use super::error::{EncodeError, Result};
@@ -7,6 +17,9 @@ use super::options::EncodeSettings;
 use super::rate::FrameRate;
 use super::sink::Sink;
 use super::writer::{EncodeSummary, VideoWriter, WriterConfig};
+
+/// Converted frames waiting for the encoder (beyond the one being converted and the one being encoded).
+const QUEUE: usize = 2;
 
 /// How an encode is watched from outside: polled for cancellation, told about progress.
 pub trait EncodeControl: Sync {
@@ -49,15 +62,23 @@ pub fn encode(
     let mut writer = VideoWriter::open(&config, open_sink).map_err(or_aborted)?;
     let total = geometry.count as u64;
     let step = (total / 20).max(1);
-    for index in 0..geometry.count {
-        if control.aborted() {
-            return Err(EncodeError::aborted());
-        }
-        writer.write(&source.picture(index)).map_err(or_aborted)?;
-        let done = index as u64 + 1;
+    let report = |done: u64| {
         if done % step == 0 && done < total {
             control.progress(done, total);
         }
+    };
+
+    if geometry.count < 2 * QUEUE {
+        // Too short to be worth a thread.
+        for index in 0..geometry.count {
+            if control.aborted() {
+                return Err(EncodeError::aborted());
+            }
+            writer.write(&source.picture(index)).map_err(or_aborted)?;
+            report(index as u64 + 1);
+        }
+    } else {
+        pipelined(source, &mut writer, control, &report).map_err(or_aborted)?;
     }
     if control.aborted() {
         return Err(EncodeError::aborted());
@@ -65,4 +86,49 @@ pub fn encode(
     let summary = writer.finish().map_err(or_aborted)?;
     control.progress(total, total);
     Ok(summary)
+}
+
+/// Converts on a scoped thread while this thread feeds the encoder.
+fn pipelined(source: &dyn FrameSource, writer: &mut VideoWriter, control: &dyn EncodeControl, report: &dyn Fn(u64)) -> Result<()> {
+    let count = source.geometry().count;
+    let (mut converter, stage) = writer.conversion()?;
+    let (converted_tx, converted_rx) = mpsc::sync_channel::<Result<frame::Video>>(QUEUE);
+    let (recycled_tx, recycled_rx) = mpsc::channel::<frame::Video>();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let stop = &stop;
+        std::thread::Builder::new()
+            .name("framecodec-convert".into())
+            .spawn_scoped(scope, move || {
+                for index in 0..count {
+                    if stop.load(Ordering::Relaxed) || control.aborted() {
+                        return;
+                    }
+                    let mut frame = recycled_rx.try_recv().unwrap_or_else(|_| frame::Video::empty());
+                    let converted = stage.fill(&source.picture(index), &mut frame, &mut converter).map(|_| frame);
+                    let failed = converted.is_err();
+                    if converted_tx.send(converted).is_err() || failed {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| EncodeError::new(super::error::ErrorCode::Encode, format!("cannot start a conversion thread: {e}")))?;
+        let fed = (|| {
+            for index in 0..count {
+                if control.aborted() {
+                    return Err(EncodeError::aborted());
+                }
+                // The converter only stops early when aborted.
+                let mut frame = converted_rx.recv().map_err(|_| EncodeError::aborted())??;
+                writer.write_converted(&mut frame)?;
+                let _ = recycled_tx.send(frame);
+                report(index as u64 + 1);
+            }
+            Ok(())
+        })();
+        // Unblock and end the converter whatever happened (it may be waiting on a full queue).
+        stop.store(true, Ordering::Relaxed);
+        drop(converted_rx);
+        fed
+    })
 }

@@ -71,6 +71,11 @@ pub struct VideoWriter {
     format_name: String,
     codec_name: String,
     pixel_format: ffi::AVPixelFormat,
+    /// What a second converter (on a conversion thread) needs.
+    input: super::frames::InputPixels,
+    width: usize,
+    height: usize,
+    color: ColorSpec,
 }
 
 impl VideoWriter {
@@ -175,6 +180,10 @@ impl VideoWriter {
             format_name,
             codec_name,
             pixel_format,
+            input: config.input,
+            width: config.width,
+            height: config.height,
+            color,
         })
     }
 
@@ -185,16 +194,28 @@ impl VideoWriter {
 
     /// Converts and encodes one frame; muxes whatever packets the encoder has ready.
     pub fn write(&mut self, picture: &RgbPicture<'_>) -> Result<()> {
+        let mut frame = std::mem::replace(&mut self.frame, frame::Video::empty());
+        let result = self.converter_stage().fill(picture, &mut frame, &mut self.converter).and_then(|_| self.write_converted(&mut frame));
+        self.frame = frame;
+        result
+    }
+
+    /// A converter and frame allocator equal to this writer's, to convert frames on another thread
+    /// and hand them to [`VideoWriter::write_converted`].
+    pub fn conversion(&self) -> Result<(Converter, ConverterStage)> {
+        Ok((Converter::new(self.input, self.width, self.height, self.pixel_format, self.color)?, self.converter_stage()))
+    }
+
+    fn converter_stage(&self) -> ConverterStage {
+        ConverterStage { pixel_format: self.pixel_format, width: self.width, height: self.height, color: self.color }
+    }
+
+    /// Encodes one frame already converted into the writer's pixel format (from [`VideoWriter::conversion`]).
+    pub fn write_converted(&mut self, frame: &mut frame::Video) -> Result<()> {
         let log = LogCapture::start();
-        // SAFETY: the frame is ours; this reallocates only if the encoder still references its buffer.
-        let ret = unsafe { ffi::av_frame_make_writable(self.frame.as_mut_ptr()) };
-        if ret < 0 {
-            return Err(ffmpeg_failure(ErrorCode::Encode, "cannot get a writable frame", ret, &log));
-        }
-        self.converter.convert(picture, &mut self.frame)?;
-        self.frame.set_pts(Some(self.frames));
+        frame.set_pts(Some(self.frames));
         self.encoder
-            .send_frame(&self.frame)
+            .send_frame(frame)
             .map_err(|e| ffmpeg_failure(ErrorCode::Encode, &format!("{} failed to encode frame {}", self.codec_name, self.frames), e.into(), &log))?;
         self.frames += 1;
         self.drain(&log)
@@ -259,6 +280,35 @@ fn output_failure(sink: &SharedSink, context: &str, averror: i32, log: &LogCaptu
             EncodeError::io(context, io)
         }
         None => ffmpeg_failure(ErrorCode::Encode, context, averror, log),
+    }
+}
+
+/// Allocates and fills frames in the writer's pixel format (usable on any thread).
+#[derive(Clone, Copy)]
+pub struct ConverterStage {
+    pixel_format: ffi::AVPixelFormat,
+    width: usize,
+    height: usize,
+    color: ColorSpec,
+}
+
+impl ConverterStage {
+    pub fn new_frame(&self) -> Result<frame::Video> {
+        new_frame(self.pixel_format, self.width, self.height, self.color)
+    }
+
+    /// Converts `picture` into `frame` (reused: it gets a fresh buffer only while the encoder still
+    /// holds a reference to its current one).
+    pub fn fill(&self, picture: &RgbPicture<'_>, frame: &mut frame::Video, converter: &mut Converter) -> Result<()> {
+        if frame.planes() == 0 {
+            *frame = self.new_frame()?;
+        }
+        // SAFETY: the frame is ours.
+        let ret = unsafe { ffi::av_frame_make_writable(frame.as_mut_ptr()) };
+        if ret < 0 {
+            return Err(EncodeError::new(ErrorCode::Encode, format!("cannot get a writable frame: {}", super::ffi_util::av_error_text(ret))));
+        }
+        converter.convert(picture, frame)
     }
 }
 
