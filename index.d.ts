@@ -79,6 +79,23 @@ export interface EncodeResult {
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * Frames in GPU memory allocated by `cuda.upload()`. Pass it to `new VideoEncoder(...)` like any
+ * `CudaFrames`. `free()` releases the memory (encodes still running keep it until they finish).
+ */
+export declare class DeviceFrames {
+  /** The device pointer (`0n` after `free()`). */
+  get cudaPtr(): bigint
+  get shape(): [number, number, number, number]
+  get layout(): Layout
+  /** The CUDA device ordinal. */
+  get device(): number
+  /** Size of the allocation in bytes (0 after `free()`). */
+  get byteLength(): number
+  /** Releases the GPU memory. Idempotent. */
+  free(): void
+}
+
+/**
  * Encodes a batch of raw RGB frames held in memory into a video file, a Buffer or a stream.
  *
  * The frames are read in place, never copied: do not modify (or transfer) their memory while an
@@ -137,4 +154,16 @@ export declare class VideoEncoder {
    * rejects with `ERR_IO` whose `cause` is the stream's error.
    */
   toStream(stream: NodeJS.WritableStream, format: string, options?: EncodeOptions & { end?: boolean }): Promise<EncodeResult>
+}
+
+export declare namespace cuda {
+  /** Number of CUDA devices (0 without a CUDA driver). Never throws. */
+  export function deviceCount(): number
+  /** Whether a CUDA driver is loaded and at least one device is present. Never throws. */
+  export function isAvailable(): boolean
+  /**
+   * Copies host frames to a new allocation on the GPU and returns them as CUDA frames, a valid
+   * `VideoEncoder` input until `free()`. Throws `ERR_CUDA_UNAVAILABLE` without a CUDA driver or device.
+   */
+  export function upload(frames: HostFrames, options?: { device?: number }): DeviceFrames
 }

@@ -835,4 +835,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.DeviceFrames = nativeBinding.DeviceFrames
 module.exports.VideoEncoder = nativeBinding.VideoEncoder
+module.exports.cuda = nativeBinding.cuda

@@ -10,6 +10,7 @@ pkg-config --exists libavcodec libavformat libavutil libswscale 2>/dev/null ||
   missing+=(pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev)
 { command -v clang >/dev/null && ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; } || missing+=(clang libclang-dev)
 { command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || missing+=(ffmpeg)
+command -v c++ >/dev/null || missing+=(g++)
 if ((${#missing[@]})); then
   echo "framecodec setup: installing ${missing[*]}"
   sudo=""

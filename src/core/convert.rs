@@ -3,8 +3,10 @@
 
 use ffmpeg_next::{ffi, frame};
 
+use super::codec::is_rgb_format;
 use super::color::ColorSpec;
-use super::error::Result;
+use super::error::{EncodeError, ErrorCode, Result};
+use super::ffi_util::av_error_text;
 use super::frames::{InputPixels, RgbPicture};
 use super::swscale::SwsConverter;
 use super::yuv_kernel::{self, Scratch, YuvCoefficients, YuvPlanes};
@@ -50,5 +52,51 @@ impl Converter {
                 Ok(())
             }
         }
+    }
+}
+
+/// The frames an encoder takes: pixel format, size and the color spec they are converted with.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameFormat {
+    pub pixel_format: ffi::AVPixelFormat,
+    pub width: usize,
+    pub height: usize,
+    pub color: ColorSpec,
+}
+
+impl FrameFormat {
+    /// A CPU converter from `input` into this format.
+    pub fn converter(&self, input: InputPixels) -> Result<Converter> {
+        Converter::new(input, self.width, self.height, self.pixel_format, self.color)
+    }
+
+    /// A new frame of this format, its color fields set.
+    pub fn new_frame(&self) -> Result<frame::Video> {
+        let mut frame = frame::Video::new(self.pixel_format.into(), self.width as u32, self.height as u32);
+        if frame.planes() == 0 {
+            return Err(EncodeError::new(ErrorCode::Encode, "cannot allocate a video frame"));
+        }
+        if !is_rgb_format(self.pixel_format) {
+            // SAFETY: plain fields of a frame we own.
+            unsafe {
+                (*frame.as_mut_ptr()).colorspace = self.color.matrix.av_colorspace();
+                (*frame.as_mut_ptr()).color_range = self.color.range.av_range();
+            }
+        }
+        Ok(frame)
+    }
+
+    /// Makes `frame` ready to be written: allocated in this format if empty, and not shared with the
+    /// encoder (a fresh buffer only while the encoder still holds a reference to the current one).
+    pub fn prepare(&self, frame: &mut frame::Video) -> Result<()> {
+        if frame.planes() == 0 {
+            *frame = self.new_frame()?;
+        }
+        // SAFETY: the frame is ours.
+        let ret = unsafe { ffi::av_frame_make_writable(frame.as_mut_ptr()) };
+        if ret < 0 {
+            return Err(EncodeError::new(ErrorCode::Encode, format!("cannot get a writable frame: {}", av_error_text(ret))));
+        }
+        Ok(())
     }
 }

@@ -11,8 +11,8 @@ use std::sync::mpsc;
 use ffmpeg_next::frame;
 
 use super::container::Container;
-use super::error::{EncodeError, Result};
-use super::frames::FrameSource;
+use super::error::{EncodeError, ErrorCode, Result};
+use super::frames::{Device, FrameConverter, FrameSource};
 use super::options::EncodeSettings;
 use super::rate::FrameRate;
 use super::sink::Sink;
@@ -59,7 +59,7 @@ pub fn encode(
     };
     // A failure while aborting (e.g. a stream write cut short by the abort) is the abort.
     let or_aborted = |e: EncodeError| if control.aborted() { EncodeError::aborted() } else { e };
-    let mut writer = VideoWriter::open(&config, open_sink).map_err(or_aborted)?;
+    let mut writer = open_writer(source, &config, open_sink).map_err(or_aborted)?;
     let total = geometry.count as u64;
     let step = (total / 20).max(1);
     let report = |done: u64| {
@@ -68,17 +68,19 @@ pub fn encode(
         }
     };
 
+    let mut converter = source.converter(&writer.frame_format())?;
     if geometry.count < 2 * QUEUE {
         // Too short to be worth a thread.
+        let mut frame = frame::Video::empty();
         for index in 0..geometry.count {
             if control.aborted() {
                 return Err(EncodeError::aborted());
             }
-            writer.write(&source.picture(index)).map_err(or_aborted)?;
+            converter.convert(index, &mut frame).and_then(|_| writer.write_converted(&mut frame)).map_err(or_aborted)?;
             report(index as u64 + 1);
         }
     } else {
-        pipelined(source, &mut writer, control, &report).map_err(or_aborted)?;
+        pipelined(converter.as_mut(), geometry.count, &mut writer, control, &report).map_err(or_aborted)?;
     }
     if control.aborted() {
         return Err(EncodeError::aborted());
@@ -88,10 +90,56 @@ pub fn encode(
     Ok(summary)
 }
 
+/// Opens the writer. For frames on a GPU with no codec asked for, tries the container's codec on NVENC
+/// first (`h264_nvenc` for mp4, …) and falls back to the default CPU encoder where NVENC cannot run.
+fn open_writer(source: &dyn FrameSource, config: &WriterConfig, open_sink: impl FnOnce() -> Result<Box<dyn Sink>>) -> Result<VideoWriter> {
+    let on_gpu = source.device() != Device::Cpu;
+    if on_gpu && config.settings.pixel_format.is_some() {
+        return Err(EncodeError::invalid_value(
+            "pixelFormat cannot be set for CUDA frames: the GPU converts them into the encoder's own format (leave pixelFormat unset)",
+        ));
+    }
+    let on_device = |e: EncodeError| match e.code {
+        ErrorCode::EncoderUnavailable if on_gpu => EncodeError::new(e.code, format!("{} (frames on {})", e.message, source.device_name())),
+        _ => e,
+    };
+    let mut open_sink = Some(open_sink);
+    let mut sink_once = || match open_sink.take() {
+        Some(open) => open(),
+        None => Err(EncodeError::new(ErrorCode::Encode, "internal error: the output was opened twice")),
+    };
+    let nvenc = on_gpu.then(|| nvenc_for(&config.container)).flatten().filter(|_| config.settings.codec.is_none());
+    if let Some(name) = nvenc {
+        let mut first = config.clone();
+        first.settings.codec = Some(name);
+        match VideoWriter::open(&first, &mut sink_once) {
+            Err(e) if e.code == ErrorCode::EncoderUnavailable => {} // no NVENC here: the CPU encoder below
+            other => return other.map_err(on_device),
+        }
+    }
+    VideoWriter::open(config, &mut sink_once).map_err(on_device)
+}
+
+/// The NVENC encoder for a container's default codec, if this FFmpeg has it.
+fn nvenc_for(container: &Container) -> Option<String> {
+    use ffmpeg_next::ffi::AVCodecID::*;
+    let name = match container.default_video_codec() {
+        AV_CODEC_ID_H264 => "h264_nvenc",
+        AV_CODEC_ID_HEVC => "hevc_nvenc",
+        AV_CODEC_ID_AV1 => "av1_nvenc",
+        _ => return None,
+    };
+    super::codec::VideoCodec::find(Some(name), container).ok().map(|_| name.to_string())
+}
+
 /// Converts on a scoped thread while this thread feeds the encoder.
-fn pipelined(source: &dyn FrameSource, writer: &mut VideoWriter, control: &dyn EncodeControl, report: &dyn Fn(u64)) -> Result<()> {
-    let count = source.geometry().count;
-    let (mut converter, stage) = writer.conversion()?;
+fn pipelined(
+    converter: &mut (dyn FrameConverter + Send),
+    count: usize,
+    writer: &mut VideoWriter,
+    control: &dyn EncodeControl,
+    report: &dyn Fn(u64),
+) -> Result<()> {
     let (converted_tx, converted_rx) = mpsc::sync_channel::<Result<frame::Video>>(QUEUE);
     let (recycled_tx, recycled_rx) = mpsc::channel::<frame::Video>();
     let stop = AtomicBool::new(false);
@@ -105,7 +153,7 @@ fn pipelined(source: &dyn FrameSource, writer: &mut VideoWriter, control: &dyn E
                         return;
                     }
                     let mut frame = recycled_rx.try_recv().unwrap_or_else(|_| frame::Video::empty());
-                    let converted = stage.fill(&source.picture(index), &mut frame, &mut converter).map(|_| frame);
+                    let converted = converter.convert(index, &mut frame).map(|_| frame);
                     let failed = converted.is_err();
                     if converted_tx.send(converted).is_err() || failed {
                         return;

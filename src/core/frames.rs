@@ -7,6 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::convert::{Converter, FrameFormat};
 use super::error::{EncodeError, Result};
 
 /// How the four dimensions of the frames are ordered.
@@ -173,8 +174,19 @@ impl fmt::Display for Device {
 pub trait FrameSource: Send + Sync {
     fn geometry(&self) -> FrameGeometry;
     fn device(&self) -> Device;
-    /// Frame `index` (< `geometry().count`) as host planes.
-    fn picture(&self, index: usize) -> RgbPicture<'_>;
+    /// Where the frames live, for messages: `cpu`, `NVIDIA H200 (cuda:0)`.
+    fn device_name(&self) -> String {
+        self.device().to_string()
+    }
+    /// A converter that writes frame `index` into frames of the encoder's format (it may run on
+    /// another thread than the one that created it).
+    fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>>;
+}
+
+/// Writes frames of a source, converted, into encoder frames.
+pub trait FrameConverter {
+    /// Converts frame `index` into `dst` (allocated in the target format when empty; reused otherwise).
+    fn convert(&mut self, index: usize, dst: &mut ffmpeg_next::frame::Video) -> Result<()>;
 }
 
 /// Frames in host memory, shared (not copied) with whoever owns the bytes.
@@ -202,7 +214,28 @@ impl FrameSource for HostFrames {
         Device::Cpu
     }
 
-    fn picture(&self, index: usize) -> RgbPicture<'_> {
+    fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>> {
+        Ok(Box::new(HostConverter { frames: self, converter: format.converter(self.geometry.input_pixels())?, format: *format }))
+    }
+}
+
+/// Converts host frames on the CPU.
+struct HostConverter<'a> {
+    frames: &'a HostFrames,
+    converter: Converter,
+    format: FrameFormat,
+}
+
+impl FrameConverter for HostConverter<'_> {
+    fn convert(&mut self, index: usize, dst: &mut ffmpeg_next::frame::Video) -> Result<()> {
+        self.format.prepare(dst)?;
+        self.converter.convert(&self.frames.picture(index), dst)
+    }
+}
+
+impl HostFrames {
+    /// Frame `index` (< `geometry().count`) as host planes, read in place.
+    pub fn picture(&self, index: usize) -> RgbPicture<'_> {
         let g = &self.geometry;
         let frame_len = g.frame_bytes();
         let frame = &self.bytes.bytes()[index * frame_len..(index + 1) * frame_len];

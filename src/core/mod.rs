@@ -6,11 +6,12 @@
 mod codec;
 mod color;
 mod container;
+pub mod cuda;
 mod convert;
 mod destination;
 mod encode;
 mod error;
-mod ffi_util;
+pub(crate) mod ffi_util;
 mod frames;
 mod log;
 mod options;
@@ -25,11 +26,11 @@ mod yuv_kernel;
 pub use codec::VideoCodec;
 pub use color::{ColorMatrix, ColorRange, ColorSpec};
 pub use container::Container;
-pub use convert::Converter;
+pub use convert::{Converter, FrameFormat};
 pub use destination::local_path;
 pub use encode::{encode, EncodeControl, Unwatched};
 pub use error::{EncodeError, ErrorCode, Result};
-pub use frames::{Device, FrameGeometry, FrameSource, HostBytes, HostFrames, InputPixels, Layout, RgbPicture};
+pub use frames::{Device, FrameConverter, FrameGeometry, FrameSource, HostBytes, HostFrames, InputPixels, Layout, RgbPicture};
 pub use options::{EncodeSettings, OptionValue, Preset};
 pub use rate::FrameRate;
 pub use sink::{FileSink, MemorySink, SharedSink, Sink, SinkOutput};
@@ -38,3 +39,5 @@ pub use writer::{EncodeSummary, VideoWriter, WriterConfig};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_gpu;

@@ -9,7 +9,7 @@ use ffmpeg_next as ff;
 use super::*;
 
 /// Deterministic test frames, NCHW: gradients, a moving saturated square, texture and a little noise.
-fn nchw_frames(n: usize, h: usize, w: usize) -> Vec<u8> {
+pub(super) fn nchw_frames(n: usize, h: usize, w: usize) -> Vec<u8> {
     let mut data = vec![0u8; n * 3 * h * w];
     let mut seed = 0x2545_f491_u32;
     for f in 0..n {
@@ -35,7 +35,7 @@ fn nchw_frames(n: usize, h: usize, w: usize) -> Vec<u8> {
     data
 }
 
-fn nchw_to_nhwc(data: &[u8], n: usize, h: usize, w: usize, channels: usize) -> Vec<u8> {
+pub(super) fn nchw_to_nhwc(data: &[u8], n: usize, h: usize, w: usize, channels: usize) -> Vec<u8> {
     let mut out = vec![0u8; n * h * w * channels];
     for f in 0..n {
         for y in 0..h {
@@ -157,6 +157,43 @@ impl Drop for TempFile {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// Every decoded frame's planes (any planar format), cropped to their visible size.
+fn decode_any(path: &Path) -> Vec<[Vec<u8>; 3]> {
+    ff::init().unwrap();
+    let mut input = ff::format::input(path).unwrap();
+    let stream = input.streams().best(ff::media::Type::Video).unwrap();
+    let index = stream.index();
+    let mut decoder = ff::codec::context::Context::from_parameters(stream.parameters()).unwrap().decoder().video().unwrap();
+    let mut out = Vec::new();
+    let mut frame = ff::frame::Video::empty();
+    let mut take = |decoder: &mut ff::decoder::Video, out: &mut Vec<[Vec<u8>; 3]>| {
+        while decoder.receive_frame(&mut frame).is_ok() {
+            let plane = |i: usize| {
+                if i >= frame.planes() {
+                    return Vec::new();
+                }
+                let (w, h, stride) = (frame.plane_width(i) as usize, frame.plane_height(i) as usize, frame.stride(i));
+                (0..h).flat_map(|y| frame.data(i)[y * stride..y * stride + w].to_vec()).collect::<Vec<u8>>()
+            };
+            out.push([plane(0), plane(1), plane(2)]);
+        }
+    };
+    for (s, packet) in input.packets() {
+        if s.index() == index {
+            decoder.send_packet(&packet).unwrap();
+            take(&mut decoder, &mut out);
+        }
+    }
+    decoder.send_eof().unwrap();
+    take(&mut decoder, &mut out);
+    out
+}
+
+/// Decoded yuv planes of an encoded file held in memory.
+pub(super) fn decode_planes(bytes: &[u8], ext: &str) -> Vec<[Vec<u8>; 3]> {
+    decode_any(&write_temp(bytes, ext))
 }
 
 fn write_temp(bytes: &[u8], ext: &str) -> TempFile {

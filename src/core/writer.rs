@@ -18,9 +18,8 @@ use ffmpeg_next::format::context::StreamIo;
 use ffmpeg_next::{codec, ffi, format, frame, Packet, Rational};
 
 use super::codec::{is_rgb_format, VideoCodec};
-use super::color::ColorSpec;
 use super::container::Container;
-use super::convert::Converter;
+use super::convert::{Converter, FrameFormat};
 use super::error::{EncodeError, ErrorCode, Result};
 use super::ffi_util::{ffmpeg_failure, pix_fmt_name};
 use super::frames::{InputPixels, RgbPicture};
@@ -71,11 +70,8 @@ pub struct VideoWriter {
     format_name: String,
     codec_name: String,
     pixel_format: ffi::AVPixelFormat,
-    /// What a second converter (on a conversion thread) needs.
-    input: super::frames::InputPixels,
-    width: usize,
-    height: usize,
-    color: ColorSpec,
+    /// The frames the encoder takes.
+    format: FrameFormat,
 }
 
 impl VideoWriter {
@@ -135,8 +131,9 @@ impl VideoWriter {
         })?;
 
         check_muxer_options(&container, &muxer_options)?;
-        let converter = Converter::new(config.input, config.width, config.height, pixel_format, color)?;
-        let frame = new_frame(pixel_format, config.width, config.height, color)?;
+        let format = FrameFormat { pixel_format, width: config.width, height: config.height, color };
+        let converter = format.converter(config.input)?;
+        let frame = format.new_frame()?;
 
         let sink = SharedSink::new(open_sink()?);
         let io = if sink.seekable() { StreamIo::from_write_seek(sink.clone()) } else { StreamIo::from_write(sink.clone()) }
@@ -180,10 +177,7 @@ impl VideoWriter {
             format_name,
             codec_name,
             pixel_format,
-            input: config.input,
-            width: config.width,
-            height: config.height,
-            color,
+            format,
         })
     }
 
@@ -192,25 +186,24 @@ impl VideoWriter {
         self.frames as u64
     }
 
-    /// Converts and encodes one frame; muxes whatever packets the encoder has ready.
+    /// Converts and encodes one host frame; muxes whatever packets the encoder has ready.
     pub fn write(&mut self, picture: &RgbPicture<'_>) -> Result<()> {
         let mut frame = std::mem::replace(&mut self.frame, frame::Video::empty());
-        let result = self.converter_stage().fill(picture, &mut frame, &mut self.converter).and_then(|_| self.write_converted(&mut frame));
+        let result = self
+            .format
+            .prepare(&mut frame)
+            .and_then(|_| self.converter.convert(picture, &mut frame))
+            .and_then(|_| self.write_converted(&mut frame));
         self.frame = frame;
         result
     }
 
-    /// A converter and frame allocator equal to this writer's, to convert frames on another thread
-    /// and hand them to [`VideoWriter::write_converted`].
-    pub fn conversion(&self) -> Result<(Converter, ConverterStage)> {
-        Ok((Converter::new(self.input, self.width, self.height, self.pixel_format, self.color)?, self.converter_stage()))
+    /// The frames [`VideoWriter::write_converted`] takes (for converters on other threads or devices).
+    pub fn frame_format(&self) -> FrameFormat {
+        self.format
     }
 
-    fn converter_stage(&self) -> ConverterStage {
-        ConverterStage { pixel_format: self.pixel_format, width: self.width, height: self.height, color: self.color }
-    }
-
-    /// Encodes one frame already converted into the writer's pixel format (from [`VideoWriter::conversion`]).
+    /// Encodes one frame already converted into [`VideoWriter::frame_format`].
     pub fn write_converted(&mut self, frame: &mut frame::Video) -> Result<()> {
         let log = LogCapture::start();
         frame.set_pts(Some(self.frames));
@@ -281,48 +274,4 @@ fn output_failure(sink: &SharedSink, context: &str, averror: i32, log: &LogCaptu
         }
         None => ffmpeg_failure(ErrorCode::Encode, context, averror, log),
     }
-}
-
-/// Allocates and fills frames in the writer's pixel format (usable on any thread).
-#[derive(Clone, Copy)]
-pub struct ConverterStage {
-    pixel_format: ffi::AVPixelFormat,
-    width: usize,
-    height: usize,
-    color: ColorSpec,
-}
-
-impl ConverterStage {
-    pub fn new_frame(&self) -> Result<frame::Video> {
-        new_frame(self.pixel_format, self.width, self.height, self.color)
-    }
-
-    /// Converts `picture` into `frame` (reused: it gets a fresh buffer only while the encoder still
-    /// holds a reference to its current one).
-    pub fn fill(&self, picture: &RgbPicture<'_>, frame: &mut frame::Video, converter: &mut Converter) -> Result<()> {
-        if frame.planes() == 0 {
-            *frame = self.new_frame()?;
-        }
-        // SAFETY: the frame is ours.
-        let ret = unsafe { ffi::av_frame_make_writable(frame.as_mut_ptr()) };
-        if ret < 0 {
-            return Err(EncodeError::new(ErrorCode::Encode, format!("cannot get a writable frame: {}", super::ffi_util::av_error_text(ret))));
-        }
-        converter.convert(picture, frame)
-    }
-}
-
-fn new_frame(format: ffi::AVPixelFormat, width: usize, height: usize, color: ColorSpec) -> Result<frame::Video> {
-    let mut frame = frame::Video::new(format.into(), width as u32, height as u32);
-    if frame.planes() == 0 {
-        return Err(EncodeError::new(ErrorCode::Encode, "cannot allocate a video frame"));
-    }
-    if !is_rgb_format(format) {
-        // SAFETY: plain fields of a frame we own.
-        unsafe {
-            (*frame.as_mut_ptr()).colorspace = color.matrix.av_colorspace();
-            (*frame.as_mut_ptr()).color_range = color.range.av_range();
-        }
-    }
-    Ok(frame)
 }

@@ -25,6 +25,12 @@ pub struct YuvCoefficients {
 }
 
 impl YuvCoefficients {
+    /// Y (r, g, b), Cb (r, g, b), Cr (r, g, b), Y offset: the GPU kernels' arguments.
+    pub fn as_array(&self) -> [i32; 10] {
+        let ([yr, yg, yb], [ur, ug, ub], [vr, vg, vb]) = (self.y, self.u, self.v);
+        [yr, yg, yb, ur, ug, ub, vr, vg, vb, self.y_offset]
+    }
+
     pub fn new(spec: ColorSpec) -> YuvCoefficients {
         let (kr, kb) = spec.matrix.kr_kb();
         let kg = 1.0 - kr - kb;

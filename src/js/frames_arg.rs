@@ -5,13 +5,13 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{FromNapiValue, Uint8Array, Uint8ClampedArray};
 use napi::sys;
 
-use crate::core::{EncodeError, ErrorCode, FrameRate, HostBytes, HostFrames, Layout};
+use crate::core::{EncodeError, ErrorCode, FrameRate, FrameSource, HostBytes, HostFrames, Layout};
 
 use super::errors::Failure;
 use super::napi_value::{typed_array_name, JsVal};
 
 /// A JS typed array's bytes, kept alive (and readable from encode threads) while this lives.
-enum JsBytes {
+pub enum JsBytes {
     Uint8(Uint8Array),
     Clamped(Uint8ClampedArray),
 }
@@ -27,7 +27,7 @@ impl HostBytes for JsBytes {
 
 /// Validated constructor input.
 pub struct ParsedInput {
-    pub frames: HostFrames,
+    pub frames: Arc<dyn FrameSource>,
     pub frame_rate: FrameRate,
     pub frame_rate_value: f64,
 }
@@ -53,11 +53,11 @@ pub fn parse(frames: JsVal, options: JsVal) -> Result<ParsedInput, Failure> {
     let (data, holder) = if frames.typed_array().is_some() {
         (frames, options)
     } else if frames.is_object() && !frames.is_array() {
-        if !frames.get("cudaPtr")?.is_nullish() {
-            return Err(Failure::Encode(EncodeError::new(
-                ErrorCode::CudaUnavailable,
-                "CUDA frames cannot be encoded here: this build of framecodec has no CUDA support",
-            )));
+        let cuda_ptr = frames.get("cudaPtr")?;
+        if !cuda_ptr.is_nullish() {
+            let (shape, layout) = shape_and_layout(frames, options)?;
+            let cuda = super::cuda_api::cuda_frames(cuda_ptr, frames.get("device")?, shape, layout)?;
+            return Ok(ParsedInput { frames: Arc::new(cuda) as Arc<dyn FrameSource>, frame_rate, frame_rate_value });
         }
         (frames.get("data")?, frames)
     } else {
@@ -67,15 +67,19 @@ pub fn parse(frames: JsVal, options: JsVal) -> Result<ParsedInput, Failure> {
         )));
     };
     let bytes = typed_bytes(data)?;
-    let mut shape_val = holder.get("shape")?;
-    if shape_val.is_nullish() {
-        shape_val = options.get("shape")?;
-    }
-    let mut layout_val = holder.get("layout")?;
-    if layout_val.is_nullish() {
-        layout_val = options.get("layout")?;
-    }
-    let shape = parse_shape(shape_val)?;
+    let (shape, layout) = shape_and_layout(holder, options)?;
+    let frames = HostFrames::new(Arc::new(bytes) as Arc<dyn HostBytes>, shape, layout)?;
+    Ok(ParsedInput { frames: Arc::new(frames), frame_rate, frame_rate_value })
+}
+
+/// `shape` and `layout` from the frames object (or, for a bare typed array, the options).
+pub fn shape_and_layout(holder: JsVal, options: JsVal) -> Result<([i64; 4], Layout), Failure> {
+    let pick = |name: &str| -> Result<JsVal, Failure> {
+        let v = holder.get(name)?;
+        Ok(if v.is_nullish() && options.is_object() { options.get(name)? } else { v })
+    };
+    let shape = parse_shape(pick("shape")?)?;
+    let layout_val = pick("layout")?;
     let layout = if layout_val.is_nullish() {
         Layout::Nchw
     } else {
@@ -89,11 +93,10 @@ pub fn parse(frames: JsVal, options: JsVal) -> Result<ParsedInput, Failure> {
             }
         }
     };
-    let frames = HostFrames::new(Arc::new(bytes) as Arc<dyn HostBytes>, shape, layout)?;
-    Ok(ParsedInput { frames, frame_rate, frame_rate_value })
+    Ok((shape, layout))
 }
 
-fn typed_bytes(data: JsVal) -> Result<JsBytes, Failure> {
+pub fn typed_bytes(data: JsVal) -> Result<JsBytes, Failure> {
     let Some(info) = data.typed_array() else {
         return Err(type_error(format!(
             "frames data must be a Uint8Array, Uint8ClampedArray or Buffer (uint8 values), got {}",

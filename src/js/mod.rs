@@ -4,6 +4,7 @@
 //! The TypeScript shapes of the arguments (`HostFrames`, `EncodeOptions`, …) are written by hand in
 //! `types.d.ts`, which napi-rs puts at the top of the generated `index.d.ts`.
 
+mod cuda_api;
 mod encode_job;
 mod errors;
 mod frames_arg;

@@ -93,6 +93,15 @@ impl JsVal {
             .then_some(b)
     }
 
+    /// A BigInt's value as u64 (`None` for other types, negatives or values over 64 bits).
+    pub fn bigint_u64(&self) -> Option<u64> {
+        let (mut v, mut lossless) = (0u64, false);
+        (self.type_of() == sys::ValueType::napi_bigint
+            && unsafe { sys::napi_get_value_bigint_uint64(self.env, self.raw, &mut v, &mut lossless) } == sys::Status::napi_ok
+            && lossless)
+            .then_some(v)
+    }
+
     pub fn string(&self) -> Option<String> {
         if self.type_of() != sys::ValueType::napi_string {
             return None;

@@ -7,7 +7,7 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::core::{
-    encode, local_path, Container, EncodeError, ErrorCode, FileSink, FrameRate, FrameSource, HostFrames, MemorySink, Sink,
+    encode, local_path, Container, EncodeError, ErrorCode, FileSink, FrameRate, FrameSource, MemorySink, Sink,
     StreamMode, StreamSink,
 };
 
@@ -31,7 +31,7 @@ use super::options_arg::{self, CallOptions};
 /// ```
 #[napi]
 pub struct VideoEncoder {
-    frames: Arc<HostFrames>,
+    frames: Arc<dyn FrameSource>,
     frame_rate: FrameRate,
     frame_rate_value: f64,
 }
@@ -49,7 +49,7 @@ impl VideoEncoder {
         let parsed = frames_arg::parse(JsVal::new(raw_env, frames.raw()), JsVal::new(raw_env, options.raw()))
             .map_err(|f| errors::throw(raw_env, f))?;
         Ok(VideoEncoder {
-            frames: Arc::new(parsed.frames),
+            frames: parsed.frames,
             frame_rate: parsed.frame_rate,
             frame_rate_value: parsed.frame_rate_value,
         })

@@ -1,0 +1,224 @@
+//! Frames in CUDA device memory, and their conversion on the GPU.
+//!
+//! Path "GPU convert, CPU encode" (the one GPUs without NVENC — A100, H100, H200 — can run, and the
+//! fallback elsewhere): one kernel turns frame `i` into the encoder's YUV layout in a device buffer
+//! whose pitches equal the host frame's, then only those YUV planes are copied to the host frame (half
+//! the bytes of RGB for 4:2:0). NVENC encoders take the same host frames (FFmpeg uploads them). Pixel
+//! formats the kernels do not write (gif's rgb8, 10-bit, …) fall back to copying the RGB frame to the
+//! host and converting on the CPU.
+
+use std::sync::Arc;
+
+use cudarc::driver::{result, sys, LaunchConfig, PushKernelArg};
+use ffmpeg_next::{ffi, frame};
+
+use super::buffer::DeviceBuffer;
+use super::gpu::Gpu;
+use crate::core::convert::{Converter, FrameFormat};
+use crate::core::error::{EncodeError, Result};
+use crate::core::frames::{Device, FrameConverter, FrameGeometry, FrameSource, InputPixels, Layout, RgbPicture};
+use crate::core::yuv_kernel::YuvCoefficients;
+
+/// Frames at a device pointer (not owned, unless they come from [`DeviceBuffer`]).
+pub struct CudaFrames {
+    gpu: Arc<Gpu>,
+    ptr: u64,
+    geometry: FrameGeometry,
+    /// Keeps a framecodec-owned allocation alive while encoders use it.
+    _owner: Option<Arc<DeviceBuffer>>,
+}
+
+impl CudaFrames {
+    /// Frames of `shape` (in `layout`) at `ptr` on device `ordinal`. Checks that `ptr` is device memory
+    /// of that device and that the allocation holds all the frames.
+    pub fn new(ptr: u64, shape: [i64; 4], layout: Layout, ordinal: usize, owner: Option<Arc<DeviceBuffer>>) -> Result<CudaFrames> {
+        let geometry = FrameGeometry::new(shape, layout)?;
+        let gpu = Gpu::get(ordinal)?;
+        let total = geometry.total_bytes().ok_or_else(|| EncodeError::invalid_value("shape is too large"))?;
+        gpu.bind()?;
+        let (mut base, mut size) = (0u64, 0usize);
+        // SAFETY: queries about an address; the driver validates it.
+        let found = unsafe { sys::cuMemGetAddressRange_v2(&mut base, &mut size, ptr) };
+        if found != sys::CUresult::CUDA_SUCCESS {
+            return Err(EncodeError::invalid_value(format!(
+                "cudaPtr 0x{ptr:x} is not device memory on cuda:{ordinal} ({}): the CUDA driver says {found:?}",
+                gpu.name
+            )));
+        }
+        let mut device: i32 = -1;
+        // SAFETY: writes one int.
+        let ordinal_known = unsafe {
+            sys::cuPointerGetAttribute(
+                (&mut device as *mut i32).cast(),
+                sys::CUpointer_attribute::CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL,
+                ptr,
+            )
+        } == sys::CUresult::CUDA_SUCCESS;
+        if ordinal_known && device >= 0 && device as usize != ordinal {
+            return Err(EncodeError::invalid_value(format!(
+                "cudaPtr 0x{ptr:x} is memory of cuda:{device}, not of cuda:{ordinal}: pass device: {device}"
+            )));
+        }
+        let available = (base + size as u64).saturating_sub(ptr);
+        if (total as u64) > available {
+            return Err(EncodeError::invalid_value(format!(
+                "the allocation at cudaPtr 0x{ptr:x} has {available} bytes from there, but shape [{}] needs {total} bytes",
+                shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        Ok(CudaFrames { gpu, ptr, geometry, _owner: owner })
+    }
+
+    pub fn gpu(&self) -> &Arc<Gpu> {
+        &self.gpu
+    }
+
+    fn frame_ptr(&self, index: usize) -> u64 {
+        self.ptr + (index * self.geometry.frame_bytes()) as u64
+    }
+}
+
+impl FrameSource for CudaFrames {
+    fn geometry(&self) -> FrameGeometry {
+        self.geometry
+    }
+
+    fn device(&self) -> Device {
+        Device::Cuda(self.gpu.ordinal as u32)
+    }
+
+    fn device_name(&self) -> String {
+        format!("{} (cuda:{})", self.gpu.name, self.gpu.ordinal)
+    }
+
+    fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>> {
+        use ffi::AVPixelFormat::*;
+        let layout = match format.pixel_format {
+            AV_PIX_FMT_YUV420P | AV_PIX_FMT_YUVJ420P => Some((true, false)),
+            AV_PIX_FMT_NV12 => Some((true, true)),
+            AV_PIX_FMT_YUV444P | AV_PIX_FMT_YUVJ444P => Some((false, false)),
+            _ => None,
+        };
+        Ok(match layout {
+            Some((subsampled, interleaved)) => Box::new(GpuConverter::new(self, *format, subsampled, interleaved)?),
+            None => Box::new(HostFallback { frames: self, converter: format.converter(self.geometry.input_pixels())?, format: *format, rgb: Vec::new() }),
+        })
+    }
+}
+
+/// Converts on the GPU into a device YUV buffer laid out like the host frame, then copies it down.
+struct GpuConverter<'a> {
+    frames: &'a CudaFrames,
+    format: FrameFormat,
+    subsampled: bool,
+    interleaved: bool,
+    coefficients: [i32; 10],
+    /// The device YUV buffer and the host frame linesizes it was laid out for.
+    staging: Option<(DeviceAlloc, [usize; 3])>,
+}
+
+/// A scratch device allocation, freed on drop.
+struct DeviceAlloc {
+    gpu: Arc<Gpu>,
+    ptr: u64,
+}
+
+impl Drop for DeviceAlloc {
+    fn drop(&mut self) {
+        if self.gpu.bind().is_ok() {
+            // SAFETY: allocated by us, freed once.
+            let _ = unsafe { result::free_sync(self.ptr) };
+        }
+    }
+}
+
+impl<'a> GpuConverter<'a> {
+    fn new(frames: &'a CudaFrames, format: FrameFormat, subsampled: bool, interleaved: bool) -> Result<GpuConverter<'a>> {
+        Ok(GpuConverter { frames, format, subsampled, interleaved, coefficients: YuvCoefficients::new(format.color).as_array(), staging: None })
+    }
+
+    fn layout_code(&self) -> i32 {
+        match self.frames.geometry.input_pixels() {
+            InputPixels::PlanarRgb => 0,
+            InputPixels::PackedRgb => 1,
+            InputPixels::PackedRgba => 2,
+        }
+    }
+}
+
+impl FrameConverter for GpuConverter<'_> {
+    fn convert(&mut self, index: usize, dst: &mut frame::Video) -> Result<()> {
+        self.format.prepare(dst)?;
+        let gpu = self.frames.gpu.clone();
+        gpu.bind()?;
+        let (w, h) = (self.format.width, self.format.height);
+        let chroma_rows = if self.subsampled { h.div_ceil(2) } else { h };
+        let planes = if self.interleaved { 2 } else { 3 };
+        let strides = [dst.stride(0), dst.stride(1), if self.interleaved { 0 } else { dst.stride(2) }];
+        let sizes = [strides[0] * h, strides[1] * chroma_rows, strides[2] * chroma_rows];
+        if self.staging.as_ref().is_none_or(|(_, s)| *s != strides) {
+            // SAFETY: a fresh allocation, fully written by the kernel before each copy.
+            let ptr = unsafe { result::malloc_sync(sizes.iter().sum()) }.map_err(|e| gpu.error("cannot allocate device memory", e))?;
+            self.staging = Some((DeviceAlloc { gpu: gpu.clone(), ptr }, strides));
+        }
+        let base = self.staging.as_ref().expect("allocated above").0.ptr;
+        let y_ptr = base;
+        let u_ptr = base + sizes[0] as u64;
+        let (v_ptr, uv_step) = if self.interleaved { (u_ptr + 1, 2i32) } else { (u_ptr + sizes[1] as u64, 1i32) };
+        let (src, layout, width, height) = (self.frames.frame_ptr(index), self.layout_code(), w as i32, h as i32);
+        let (y_pitch, uv_pitch) = (strides[0] as i32, strides[1] as i32);
+        let (cols, rows) = if self.subsampled { (w.div_ceil(2), h.div_ceil(2)) } else { (w, h) };
+        let config = LaunchConfig { grid_dim: (cols.div_ceil(32) as u32, rows.div_ceil(8) as u32, 1), block_dim: (32, 8, 1), shared_mem_bytes: 0 };
+        let stream = gpu.ctx.default_stream();
+        let function = if self.subsampled { &gpu.yuv420 } else { &gpu.yuv444 };
+        let mut launch = stream.launch_builder(function);
+        launch.arg(&src).arg(&layout).arg(&width).arg(&height);
+        launch.arg(&y_ptr).arg(&y_pitch).arg(&u_ptr).arg(&v_ptr).arg(&uv_pitch).arg(&uv_step);
+        for c in &self.coefficients {
+            launch.arg(c);
+        }
+        // SAFETY: the kernel reads one frame at `src` (checked to lie in the allocation when the
+        // frames were made) and writes within the staging buffer sized for these pitches.
+        unsafe { launch.launch(config) }.map_err(|e| gpu.error("the conversion kernel failed to launch", e))?;
+        stream.synchronize().map_err(|e| gpu.error("the conversion kernel failed", e))?;
+        let mut offset = 0u64;
+        for (plane, size) in sizes.iter().enumerate().take(planes) {
+            // SAFETY: the host plane holds `size` bytes (stride × rows of this format); the device
+            // buffer holds the same layout.
+            let host = unsafe { std::slice::from_raw_parts_mut((*dst.as_mut_ptr()).data[plane], *size) };
+            unsafe { result::memcpy_dtoh_sync(host, base + offset) }.map_err(|e| gpu.error("cannot copy a frame from the GPU", e))?;
+            offset += *size as u64;
+        }
+        Ok(())
+    }
+}
+
+/// For output formats the kernels do not write: the RGB frame comes to the host, the CPU converts.
+struct HostFallback<'a> {
+    frames: &'a CudaFrames,
+    converter: Converter,
+    format: FrameFormat,
+    rgb: Vec<u8>,
+}
+
+impl FrameConverter for HostFallback<'_> {
+    fn convert(&mut self, index: usize, dst: &mut frame::Video) -> Result<()> {
+        self.format.prepare(dst)?;
+        let gpu = self.frames.gpu.clone();
+        gpu.bind()?;
+        let g = self.frames.geometry;
+        self.rgb.resize(g.frame_bytes(), 0);
+        // SAFETY: the frame lies within the checked allocation.
+        unsafe { result::memcpy_dtoh_sync(&mut self.rgb[..], self.frames.frame_ptr(index)) }.map_err(|e| gpu.error("cannot copy a frame from the GPU", e))?;
+        let plane = g.width * g.height;
+        let picture = match g.input_pixels() {
+            InputPixels::PlanarRgb => {
+                let (r, rest) = self.rgb.split_at(plane);
+                let (gr, b) = rest.split_at(plane);
+                RgbPicture { pixels: InputPixels::PlanarRgb, planes: [gr, b, r], strides: [g.width; 3] }
+            }
+            pixels => RgbPicture { pixels, planes: [&self.rgb, &[], &[]], strides: [g.width * g.channels, 0, 0] },
+        };
+        self.converter.convert(&picture, dst)
+    }
+}

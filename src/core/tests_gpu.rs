@@ -1,0 +1,211 @@
+//! CUDA tests. Without a CUDA driver and device (CI, most machines) each GPU test prints why it is
+//! skipped and passes; `cuda_absence_is_an_error_not_a_panic` checks that case. On a GPU machine
+//! `scripts/gpu-check.sh` runs them all (with the ignored timing test) and prints a table.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ffmpeg_next as ff;
+
+use super::cuda::{self, CudaFrames, DeviceBuffer, Gpu};
+use super::tests::{decode_planes, nchw_frames, nchw_to_nhwc};
+use super::*;
+
+fn gpu_or_skip(test: &str) -> Option<Arc<Gpu>> {
+    if !cuda::is_available() {
+        println!("SKIPPED {test}: no CUDA driver or device on this machine");
+        return None;
+    }
+    Some(Gpu::get(0).expect("cuda:0 opens"))
+}
+
+#[test]
+fn cuda_absence_is_an_error_not_a_panic() {
+    if cuda::is_available() {
+        println!("SKIPPED cuda_absence_is_an_error_not_a_panic: this machine has CUDA");
+        return;
+    }
+    assert_eq!(cuda::device_count(), 0);
+    let err = Gpu::get(0).err().expect("no GPU");
+    assert_eq!(err.code, ErrorCode::CudaUnavailable, "{}", err.message);
+    let err = CudaFrames::new(0x1000, [1, 3, 2, 2], Layout::Nchw, 0, None).err().expect("no GPU");
+    assert_eq!(err.code, ErrorCode::CudaUnavailable);
+}
+
+/// Host test frames in each layout, with their shape.
+fn layouts(n: usize, h: usize, w: usize) -> Vec<(&'static str, Vec<u8>, [i64; 4], Layout)> {
+    let nchw = nchw_frames(n, h, w);
+    vec![
+        ("NCHW", nchw.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw),
+        ("NHWC", nchw_to_nhwc(&nchw, n, h, w, 3), [n as i64, h as i64, w as i64, 3], Layout::Nhwc),
+        ("RGBA", nchw_to_nhwc(&nchw, n, h, w, 4), [n as i64, h as i64, w as i64, 4], Layout::Nhwc),
+    ]
+}
+
+fn plane_bytes(frame: &ff::frame::Video, plane: usize, width: usize, rows: usize) -> Vec<u8> {
+    let stride = frame.stride(plane);
+    (0..rows).flat_map(|y| frame.data(plane)[y * stride..y * stride + width].to_vec()).collect()
+}
+
+#[test]
+fn gpu_conversion_matches_the_cpu_conversion() {
+    let Some(gpu) = gpu_or_skip("gpu_conversion_matches_the_cpu_conversion") else { return };
+    let (n, h, w) = (2, 37, 50); // odd height: the last row repeats
+    use ff::ffi::AVPixelFormat::*;
+    for (name, data, shape, layout) in layouts(n, h, w) {
+        let host = HostFrames::new(Arc::new(data.clone()), shape, layout).unwrap();
+        let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
+        let device = CudaFrames::new(buffer.ptr(), shape, layout, 0, Some(buffer.clone())).unwrap();
+        for (fmt, planes) in [(AV_PIX_FMT_YUV420P, 3), (AV_PIX_FMT_YUV444P, 3), (AV_PIX_FMT_NV12, 2)] {
+            for color in [ColorSpec::default(), ColorSpec { matrix: ColorMatrix::Bt470bg, range: ColorRange::Full }] {
+                let format = FrameFormat { pixel_format: fmt, width: w, height: h, color };
+                let (mut a, mut b) = (ff::frame::Video::empty(), ff::frame::Video::empty());
+                device.converter(&format).unwrap().convert(1, &mut a).unwrap();
+                if fmt == AV_PIX_FMT_NV12 {
+                    // The CPU path writes NV12 with swscale; compare against our own 4:2:0 kernel instead.
+                    let f420 = FrameFormat { pixel_format: AV_PIX_FMT_YUV420P, ..format };
+                    host.converter(&f420).unwrap().convert(1, &mut b).unwrap();
+                    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+                    let uv = plane_bytes(&a, 1, 2 * cw, ch);
+                    let u: Vec<u8> = uv.iter().step_by(2).copied().collect();
+                    let v: Vec<u8> = uv.iter().skip(1).step_by(2).copied().collect();
+                    assert_eq!(plane_bytes(&a, 0, w, h), plane_bytes(&b, 0, w, h), "{name} nv12 Y");
+                    assert_eq!(u, plane_bytes(&b, 1, cw, ch), "{name} nv12 U");
+                    assert_eq!(v, plane_bytes(&b, 2, cw, ch), "{name} nv12 V");
+                } else {
+                    host.converter(&format).unwrap().convert(1, &mut b).unwrap();
+                    let (cw, ch) = if fmt == AV_PIX_FMT_YUV420P { (w.div_ceil(2), h.div_ceil(2)) } else { (w, h) };
+                    for p in 0..planes {
+                        let (pw, ph) = if p == 0 { (w, h) } else { (cw, ch) };
+                        let (ga, cb) = (plane_bytes(&a, p, pw, ph), plane_bytes(&b, p, pw, ph));
+                        let max = ga.iter().zip(&cb).map(|(x, y)| (*x as i32 - *y as i32).abs()).max().unwrap();
+                        println!("GPU vs CPU conversion  {name:<4} {:<8} {:?}/{:?} plane {p}: max abs diff {max}", ffi_util::pix_fmt_name(fmt), color.matrix, color.range);
+                        assert!(max <= 1, "{name} {fmt:?} plane {p}: {max}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn cuda_input_encodes_like_host_input() {
+    let Some(gpu) = gpu_or_skip("cuda_input_encodes_like_host_input") else { return };
+    let (n, h, w) = (8, 48, 64);
+    for (name, data, shape, layout) in layouts(n, h, w) {
+        let host = HostFrames::new(Arc::new(data.clone()), shape, layout).unwrap();
+        let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
+        let device = CudaFrames::new(buffer.ptr(), shape, layout, 0, Some(buffer)).unwrap();
+        let settings = EncodeSettings {
+            codec: Some("libx264".into()),
+            extra: vec![("qp".into(), OptionValue::Num(0.0)), ("threads".into(), OptionValue::Num(1.0))],
+            ..Default::default()
+        };
+        let planes = |src: &dyn FrameSource| {
+            let mut s = encode(src, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mkv").unwrap(), &settings, &Unwatched, || {
+                Ok(Box::new(MemorySink::new()))
+            })
+            .unwrap();
+            let SinkOutput::Memory(bytes) = std::mem::replace(&mut s.output, SinkOutput::Streamed) else { panic!() };
+            decode_planes(&bytes, "mkv")
+        };
+        let (a, b) = (planes(&device), planes(&host));
+        assert_eq!(a.len(), n);
+        assert!(a == b, "{name}: CUDA-input and host-input encodes decode differently");
+        println!("round trip  {name:<4} CUDA input, libx264 lossless yuv420p: {n} frames, decoded planes identical to the host-input encode");
+    }
+}
+
+#[test]
+fn bad_pointers_sizes_and_devices_are_errors() {
+    let Some(gpu) = gpu_or_skip("bad_pointers_sizes_and_devices_are_errors") else { return };
+    let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &vec![0u8; 3 * 16 * 16]).unwrap());
+    let too_big = CudaFrames::new(buffer.ptr(), [2, 3, 16, 16], Layout::Nchw, 0, None).err().unwrap();
+    assert_eq!(too_big.code, ErrorCode::InvalidArgValue);
+    assert!(too_big.message.contains("1536") && too_big.message.contains("768"), "{}", too_big.message);
+    let bogus = CudaFrames::new(0x10, [1, 3, 16, 16], Layout::Nchw, 0, None).err().unwrap();
+    assert_eq!(bogus.code, ErrorCode::InvalidArgValue, "{}", bogus.message);
+    let device = CudaFrames::new(buffer.ptr(), [1, 3, 16, 16], Layout::Nchw, 999, None).err().unwrap();
+    assert_eq!(device.code, ErrorCode::InvalidArgValue, "{}", device.message);
+    let mut s = EncodeSettings::default();
+    s.pixel_format = Some("yuv444p".into());
+    let frames = CudaFrames::new(buffer.ptr(), [1, 3, 16, 16], Layout::Nchw, 0, Some(buffer)).unwrap();
+    let err = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &s, &Unwatched, || {
+        Ok(Box::new(MemorySink::new()))
+    })
+    .err()
+    .unwrap();
+    assert_eq!(err.code, ErrorCode::InvalidArgValue);
+    assert!(err.message.contains("pixelFormat"), "{}", err.message);
+    println!("errors      bad pointer, short allocation, device 999, pixelFormat on CUDA frames: all refused with codes");
+}
+
+#[test]
+fn nvenc_is_used_where_it_runs_and_reported_where_it_does_not() {
+    let Some(gpu) = gpu_or_skip("nvenc_is_used_where_it_runs_and_reported_where_it_does_not") else { return };
+    let (n, h, w) = (8, 64, 64);
+    let data = nchw_frames(n, h, w);
+    let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
+    let frames = CudaFrames::new(buffer.ptr(), [n as i64, 3, h as i64, w as i64], Layout::Nchw, 0, Some(buffer)).unwrap();
+    let run = |codec: Option<&str>| {
+        let s = EncodeSettings { codec: codec.map(String::from), ..Default::default() };
+        encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &s, &Unwatched, || Ok(Box::new(MemorySink::new())))
+    };
+    let default = run(None).expect("the default codec always encodes");
+    match run(Some("h264_nvenc")) {
+        Ok(s) => {
+            assert_eq!(default.codec, "h264_nvenc");
+            println!("NVENC       {}: present; h264_nvenc encoded {} frames; default codec for CUDA frames: {}", gpu.name, s.frames, default.codec);
+        }
+        Err(e) => {
+            assert_eq!(e.code, ErrorCode::EncoderUnavailable, "{}", e.message);
+            assert!(e.message.contains(&gpu.name), "names the GPU: {}", e.message);
+            assert_eq!(default.codec, "libx264", "falls back to the CPU encoder");
+            println!("NVENC       {}: absent (ERR_ENCODER_UNAVAILABLE: {}); default codec for CUDA frames: {}", gpu.name, e.message, default.codec);
+        }
+    }
+}
+
+/// Timings on 1080p frames (run by scripts/gpu-check.sh: `--ignored`).
+#[test]
+#[ignore]
+fn gpu_timings() {
+    let Some(gpu) = gpu_or_skip("gpu_timings") else { return };
+    let (n, h, w) = (120, 1080, 1920);
+    let data = nchw_frames(n, h, w);
+    let host = HostFrames::new(Arc::new(data.clone()), [n as i64, 3, h as i64, w as i64], Layout::Nchw).unwrap();
+    let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
+    let device = CudaFrames::new(buffer.ptr(), [n as i64, 3, h as i64, w as i64], Layout::Nchw, 0, Some(buffer)).unwrap();
+
+    // Kernel + copy-down throughput, and the kernel alone.
+    let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default() };
+    let mut conv = device.converter(&format).unwrap();
+    let mut frame = ff::frame::Video::empty();
+    conv.convert(0, &mut frame).unwrap();
+    let start = Instant::now();
+    for i in 0..n {
+        conv.convert(i, &mut frame).unwrap();
+    }
+    let per = start.elapsed().as_secs_f64() / n as f64;
+    let bytes = (w * h * 3 + w * h * 3 / 2) as f64; // RGB read + YUV written
+    println!("| GPU convert + copy to host, 1080p | {:.3} ms/frame | {:.0} frames/s | {:.1} GB/s effective |", per * 1e3, 1.0 / per, bytes / per / 1e9);
+
+    let mut cpu_conv = host.converter(&format).unwrap();
+    let start = Instant::now();
+    for i in 0..n {
+        cpu_conv.convert(i, &mut frame).unwrap();
+    }
+    let per_cpu = start.elapsed().as_secs_f64() / n as f64;
+    println!("| CPU convert (native kernel), 1080p | {:.3} ms/frame | {:.0} frames/s | |", per_cpu * 1e3, 1.0 / per_cpu);
+
+    for preset in ["ultrafast", "medium"] {
+        let s = EncodeSettings { codec: Some("libx264".into()), preset: Some(OptionValue::Str(preset.into())), ..Default::default() };
+        let time = |src: &dyn FrameSource| {
+            let start = Instant::now();
+            encode(src, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &s, &Unwatched, || Ok(Box::new(MemorySink::new()))).unwrap();
+            n as f64 / start.elapsed().as_secs_f64()
+        };
+        let (gpu_fps, cpu_fps) = (time(&device), time(&host));
+        println!("| libx264 {preset} 1080p x{n}: CUDA input vs host input | {gpu_fps:.0} frames/s | {cpu_fps:.0} frames/s | ratio {:.2} |", gpu_fps / cpu_fps);
+    }
+}
