@@ -98,3 +98,32 @@ export function spawnMeasured(cmd, args, { stdio = ['ignore', 'ignore', 'pipe'],
   });
   return { child, done };
 }
+
+/** `--key value` / `--flag` arguments as an object (values are strings; bare flags are true). */
+export function parseArgs(argv) {
+  const o = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i].startsWith('--')) o[argv[i].slice(2)] = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : true;
+  }
+  return o;
+}
+
+/**
+ * Runs a Node script in a fresh process and resolves with the JSON after its `RESULT ` line
+ * (rejects with its stderr tail when it fails or prints none). `label` names it in errors.
+ */
+export function runNodeChild(scriptPath, args, label = path.basename(scriptPath)) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [scriptPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', reject);
+    p.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) reject(new Error(`${label} exited ${code}: ${err.trim().slice(-2000)}`));
+      else resolve(JSON.parse(line.slice(7)));
+    });
+  });
+}

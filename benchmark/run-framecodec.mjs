@@ -22,18 +22,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { parseArgs } from './measure.mjs';
+
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function args(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith('--')) o[argv[i].slice(2)] = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : true;
-  }
-  return o;
-}
-
-const a = args(process.argv.slice(2));
+const a = parseArgs(process.argv.slice(2));
 const width = Number(a.width);
 const height = Number(a.height);
 const n = Number(a.frames);

@@ -14,17 +14,9 @@
 //                sum is what the machine has to hold, an upper bound of the true combined peak)
 import fs from 'node:fs';
 import { once } from 'node:events';
-import { spawnMeasured } from './measure.mjs';
+import { spawnMeasured, parseArgs } from './measure.mjs';
 
-function args(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith('--')) o[argv[i].slice(2)] = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : true;
-  }
-  return o;
-}
-
-const a = args(process.argv.slice(2));
+const a = parseArgs(process.argv.slice(2));
 const width = Number(a.width);
 const height = Number(a.height);
 const n = Number(a.frames);

@@ -9,10 +9,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SIZES, ensureFrames, FRAME_RATE } from './frames.mjs';
-import { spawnMeasured, hasGnuTime } from './measure.mjs';
+import { spawnMeasured, hasGnuTime, runNodeChild } from './measure.mjs';
 import { runStreamMemory } from './stream-memory.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -94,22 +94,6 @@ function cliArgs(size, n, preset, input, files, out) {
     ...enc, ...frames, out];
 }
 
-function runNodeChild(script, args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(HERE, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('error', reject);
-    p.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`${script} exited ${code}: ${err.trim().slice(-2000)}`));
-      else resolve(JSON.parse(line.slice(7)));
-    });
-  });
-}
-
 async function withRetry(what, fn) {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -126,10 +110,10 @@ async function withRetry(what, fn) {
 async function measure(row, size, n, preset, files, out) {
   const common = ['--rgb', files.rgb, '--width', String(size.width), '--height', String(size.height), '--frames', String(n), '--preset', preset, '--out', out];
   if (row.kind === 'framecodec') {
-    return withRetry(row.id, () => runNodeChild('run-framecodec.mjs', [...common, '--layout', row.layout, '--target', row.target]));
+    return withRetry(row.id, () => runNodeChild(path.join(HERE, 'run-framecodec.mjs'), [...common, '--layout', row.layout, '--target', row.target]));
   }
   if (row.kind === 'pipe') {
-    return withRetry(row.id, () => runNodeChild('run-pipe.mjs', common));
+    return withRetry(row.id, () => runNodeChild(path.join(HERE, 'run-pipe.mjs'), common));
   }
   const { done } = spawnMeasured('ffmpeg', cliArgs(size, n, preset, row.input, files, out), { stdio: ['ignore', 'ignore', 'pipe'] });
   const r = await done;

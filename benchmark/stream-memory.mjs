@@ -15,11 +15,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { tiledFrames } from './frames.mjs';
+
+import { runNodeChild } from './measure.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SELF), '..');
@@ -93,19 +94,7 @@ async function child(caseId, frames) {
 
 // ---------------------------------------------------------------- parent
 function runChild(caseId, frames) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [SELF, '--child', caseId, String(frames)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('error', reject);
-    p.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`stream-memory child ${caseId} ${frames} exited ${code}: ${err.trim().slice(-2000)}`));
-      else resolve(JSON.parse(line.slice(7)));
-    });
-  });
+  return runNodeChild(SELF, ['--child', caseId, String(frames)], `stream-memory child ${caseId} ${frames}`);
 }
 
 async function runChildRetry(caseId, frames, log) {

@@ -102,37 +102,60 @@ struct Decoded {
     color_range: ff::color::Range,
 }
 
-fn decode(path: &Path) -> Decoded {
+/// Decodes every frame of the best video stream, handing each to `each`; returns the stream's decoder
+/// and time base / frame rate.
+fn decode_frames(path: &Path, mut each: impl FnMut(&ff::frame::Video)) -> (ff::decoder::Video, ff::Rational, ff::Rational) {
     ff::init().unwrap();
     let mut input = ff::format::input(path).unwrap();
     let stream = input.streams().best(ff::media::Type::Video).unwrap();
-    let index = stream.index();
-    let time_base = stream.time_base();
-    let avg_frame_rate = stream.avg_frame_rate();
+    let (index, time_base, avg_frame_rate) = (stream.index(), stream.time_base(), stream.avg_frame_rate());
     let mut decoder = ff::codec::context::Context::from_parameters(stream.parameters()).unwrap().decoder().video().unwrap();
-    let mut out = Decoded { planes: vec![], pts: vec![], time_base, avg_frame_rate, color_space: decoder.color_space(), color_range: decoder.color_range() };
     let mut frame = ff::frame::Video::empty();
-    let mut take = |decoder: &mut ff::decoder::Video, out: &mut Decoded| {
+    let mut take = |decoder: &mut ff::decoder::Video| {
         while decoder.receive_frame(&mut frame).is_ok() {
-            assert!(matches!(frame.format(), ff::format::Pixel::YUV444P | ff::format::Pixel::YUVJ444P), "tests decode yuv444p streams");
-            let (w, h) = (frame.width() as usize, frame.height() as usize);
-            let plane = |i: usize| {
-                let stride = frame.stride(i);
-                (0..h).flat_map(|y| frame.data(i)[y * stride..y * stride + w].to_vec()).collect::<Vec<u8>>()
-            };
-            out.planes.push([plane(0), plane(1), plane(2)]);
-            out.pts.push(frame.pts().unwrap_or(-1));
+            each(&frame);
         }
     };
     for (s, packet) in input.packets() {
         if s.index() == index {
             decoder.send_packet(&packet).unwrap();
-            take(&mut decoder, &mut out);
+            take(&mut decoder);
         }
     }
     decoder.send_eof().unwrap();
-    take(&mut decoder, &mut out);
+    take(&mut decoder);
+    (decoder, time_base, avg_frame_rate)
+}
+
+/// A plane of a decoded frame, cropped to its visible size (empty if the format has no such plane).
+fn plane_of(frame: &ff::frame::Video, i: usize) -> Vec<u8> {
+    if i >= frame.planes() {
+        return Vec::new();
+    }
+    let (w, h, stride) = (frame.plane_width(i) as usize, frame.plane_height(i) as usize, frame.stride(i));
+    (0..h).flat_map(|y| frame.data(i)[y * stride..y * stride + w].to_vec()).collect()
+}
+
+fn decode(path: &Path) -> Decoded {
+    let (mut planes, mut pts) = (Vec::new(), Vec::new());
+    let (decoder, time_base, avg_frame_rate) = decode_frames(path, |frame| {
+        assert!(matches!(frame.format(), ff::format::Pixel::YUV444P | ff::format::Pixel::YUVJ444P), "tests decode yuv444p streams");
+        planes.push([plane_of(frame, 0), plane_of(frame, 1), plane_of(frame, 2)]);
+        pts.push(frame.pts().unwrap_or(-1));
+    });
+    Decoded { planes, pts, time_base, avg_frame_rate, color_space: decoder.color_space(), color_range: decoder.color_range() }
+}
+
+/// Every decoded frame's planes (any planar format), cropped to their visible size.
+fn decode_any(path: &Path) -> Vec<[Vec<u8>; 3]> {
+    let mut out = Vec::new();
+    decode_frames(path, |frame| out.push([plane_of(frame, 0), plane_of(frame, 1), plane_of(frame, 2)]));
     out
+}
+
+/// Decoded yuv planes of an encoded file held in memory.
+pub(super) fn decode_planes(bytes: &[u8], ext: &str) -> Vec<[Vec<u8>; 3]> {
+    decode_any(&write_temp(bytes, ext))
 }
 
 /// A file in its own temporary directory, removed (with the directory) when dropped.
@@ -157,43 +180,6 @@ impl Drop for TempFile {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
-}
-
-/// Every decoded frame's planes (any planar format), cropped to their visible size.
-fn decode_any(path: &Path) -> Vec<[Vec<u8>; 3]> {
-    ff::init().unwrap();
-    let mut input = ff::format::input(path).unwrap();
-    let stream = input.streams().best(ff::media::Type::Video).unwrap();
-    let index = stream.index();
-    let mut decoder = ff::codec::context::Context::from_parameters(stream.parameters()).unwrap().decoder().video().unwrap();
-    let mut out = Vec::new();
-    let mut frame = ff::frame::Video::empty();
-    let mut take = |decoder: &mut ff::decoder::Video, out: &mut Vec<[Vec<u8>; 3]>| {
-        while decoder.receive_frame(&mut frame).is_ok() {
-            let plane = |i: usize| {
-                if i >= frame.planes() {
-                    return Vec::new();
-                }
-                let (w, h, stride) = (frame.plane_width(i) as usize, frame.plane_height(i) as usize, frame.stride(i));
-                (0..h).flat_map(|y| frame.data(i)[y * stride..y * stride + w].to_vec()).collect::<Vec<u8>>()
-            };
-            out.push([plane(0), plane(1), plane(2)]);
-        }
-    };
-    for (s, packet) in input.packets() {
-        if s.index() == index {
-            decoder.send_packet(&packet).unwrap();
-            take(&mut decoder, &mut out);
-        }
-    }
-    decoder.send_eof().unwrap();
-    take(&mut decoder, &mut out);
-    out
-}
-
-/// Decoded yuv planes of an encoded file held in memory.
-pub(super) fn decode_planes(bytes: &[u8], ext: &str) -> Vec<[Vec<u8>; 3]> {
-    decode_any(&write_temp(bytes, ext))
 }
 
 fn write_temp(bytes: &[u8], ext: &str) -> TempFile {

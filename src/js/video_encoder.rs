@@ -108,11 +108,8 @@ impl VideoEncoder {
         let raw_env = env.raw();
         let format = JsVal::new(raw_env, format.raw());
         let started = (|| -> std::result::Result<JsVal, Failure> {
-            let name = format.string().ok_or_else(|| {
-                Failure::Encode(EncodeError::new(ErrorCode::InvalidArgType, format!("format must be a string, got {}", format.describe_type())))
-            })?;
+            let container = container_arg(format)?;
             let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())))?;
-            let container = Container::resolve(&name)?;
             self.start(raw_env, call, None, container, Resolution::Bytes, |_| Ok(Box::new(MemorySink::new()) as Box<dyn Sink>))
         })();
         Ok(promise_or_rejection(raw_env, started))
@@ -146,11 +143,8 @@ impl VideoEncoder {
         let stream = JsVal::new(raw_env, stream.raw());
         let format = JsVal::new(raw_env, format.raw());
         let started = (|| -> std::result::Result<JsVal, Failure> {
-            let name = format.string().ok_or_else(|| {
-                Failure::Encode(EncodeError::new(ErrorCode::InvalidArgType, format!("format must be a string, got {}", format.describe_type())))
-            })?;
+            let container = container_arg(format)?;
             let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())))?;
-            let container = Container::resolve(&name)?;
             let mode = StreamMode::for_output(&container, &call.settings);
             let end = call.end;
             self.start(raw_env, call, Some(stream), container, Resolution::Summary, move |control: &ThreadControl| {
@@ -179,6 +173,14 @@ impl VideoEncoder {
             encode(frames.as_ref(), rate, container, &settings, control, || open_sink(control))
         })
     }
+}
+
+/// The container named by the `format` argument of `toBuffer` / `toStream`.
+fn container_arg(format: JsVal) -> std::result::Result<Container, Failure> {
+    let name = format.string().ok_or_else(|| {
+        Failure::Encode(EncodeError::new(ErrorCode::InvalidArgType, format!("format must be a string, got {}", format.describe_type())))
+    })?;
+    Ok(Container::resolve(&name)?)
 }
 
 /// The destination string of `toFile`: a string, or a WHATWG `URL` (its `href`).
