@@ -140,8 +140,9 @@ export declare class VideoEncoder {
    */
   toBuffer(format: string, options?: EncodeOptions): Promise<Buffer>
   /**
-   * Encodes into a Node `Writable` (a file stream, an HTTP response, a `PassThrough`, …), in
-   * order and honouring backpressure: when `write()` returns false the encoder waits for `'drain'`.
+   * Encodes into a Node `Writable` (a file stream, an HTTP response, a `PassThrough`, …) or a WHATWG
+   * `WritableStream`, in order and honouring backpressure: when `write()` returns false the encoder
+   * waits for `'drain'` (for a WritableStream: for `writer.ready`).
    *
    * Muxers that never seek back (mpegts, flv, fragmented mp4 via `movflags`, matroska with
    * `live: 1`) stream as they go, with bounded memory. mp4/mov and mkv/webm rewrite their headers
@@ -153,7 +154,7 @@ export declare class VideoEncoder {
    * once every write was accepted). A stream error, a destroyed stream or a throwing `write`
    * rejects with `ERR_IO` whose `cause` is the stream's error.
    */
-  toStream(stream: NodeJS.WritableStream, format: string, options?: EncodeOptions & { end?: boolean }): Promise<EncodeResult>
+  toStream(stream: NodeJS.WritableStream | WritableStream, format: string, options?: EncodeOptions & { end?: boolean }): Promise<EncodeResult>
 }
 
 export declare namespace cuda {

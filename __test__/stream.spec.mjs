@@ -628,3 +628,74 @@ test('onProgress with toStream: non-decreasing, the last call is totalFrames and
     t.is(events.indexOf('resolved'), events.length - 1, `${ext}: no progress call after resolve`);
   }
 });
+
+// ---------------------------------------------------------------- WHATWG WritableStream
+const webEnc = () => {
+  const [n, h, w] = [24, 48, 64];
+  const data = makeFramesNCHW(n, h, w, { seed: 77 });
+  return { n, h, w, enc: new VideoEncoder({ data, shape: [n, 3, h, w] }, { frameRate: 30 }) };
+};
+
+// serial: it counts writes through the writer prototype, which other streams would also go through
+test.serial('a WHATWG WritableStream with a slow sink gets the whole file, in order, respecting its queue', async (t) => {
+  const { n, h, w, enc } = webEnc();
+  const chunks = [];
+  let maxQueued = 0;
+  let queued = 0;
+  const ws = new WritableStream(
+    {
+      async write(chunk) {
+        chunks.push(Buffer.from(chunk));
+        await new Promise((r) => setTimeout(r, 1));
+        queued -= 1;
+      },
+    },
+    new CountQueuingStrategy({ highWaterMark: 2 }),
+  );
+  const origWrite = WritableStreamDefaultWriter.prototype.write;
+  WritableStreamDefaultWriter.prototype.write = function (c) {
+    queued += 1;
+    maxQueued = Math.max(maxQueued, queued);
+    return origWrite.call(this, c);
+  };
+  let result;
+  try {
+    result = await enc.toStream(ws, 'ts');
+  } finally {
+    WritableStreamDefaultWriter.prototype.write = origWrite;
+  }
+  const bytes = Buffer.concat(chunks);
+  t.is(result.bytes, bytes.length);
+  t.false(ws.locked, 'the writer lock is released');
+  t.true(maxQueued <= 3, `chunks queued at once: ${maxQueued} (highWaterMark 2)`);
+  t.is(frameCountOf(decodeRgb(bytes, w, h, { ext: 'ts' }), w, h), n);
+});
+
+test('mp4 into a WHATWG WritableStream decodes to the same frames as toFile', async (t) => {
+  const { n, h, w, enc } = webEnc();
+  const chunks = [];
+  const ws = new WritableStream({ write(c) { chunks.push(Buffer.from(c)); } });
+  const result = await enc.toStream(ws, 'mp4');
+  const dir = tmpDirFor(t);
+  const file = path.join(dir, 'ref.mp4');
+  await enc.toFile(file);
+  const bytes = Buffer.concat(chunks);
+  t.is(result.bytes, bytes.length);
+  const a = decodeRgb(bytes, w, h, { ext: 'mp4' });
+  t.is(frameCountOf(a, w, h), n);
+  t.true(psnr(a, decodeRgb(file, w, h)) >= 50);
+});
+
+test('a WHATWG WritableStream that errors rejects with ERR_IO and its error as cause; a locked one is refused', async (t) => {
+  const { enc } = webEnc();
+  const boom = new Error('web boom');
+  let writes = 0;
+  const bad = new WritableStream({ write() { if (++writes === 2) throw boom; } });
+  const err = await t.throwsAsync(enc.toStream(bad, 'ts'));
+  t.is(err.code, 'ERR_IO');
+  t.is(err.cause, boom);
+  const locked = new WritableStream();
+  locked.getWriter();
+  await rejectsCode(t, enc.toStream(locked, 'ts'), 'ERR_IO');
+  t.true((await enc.toBuffer('mp4')).length > 0, 'a later encode still works');
+});

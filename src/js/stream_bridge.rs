@@ -96,16 +96,22 @@ pub struct StreamState {
     closed: bool,
     finished: bool,
     waiting: Option<(WaitFor, SyncSender<StreamReply>)>,
+    /// A WHATWG WritableStream's writer rather than a Node Writable.
+    web: bool,
 }
 
 pub type SharedStreamState = Rc<RefCell<StreamState>>;
 
 /// Checks that `stream` is a usable Writable, and listens to it.
 pub fn attach(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Failure> {
-    if !stream.is_object() || !stream.get("write")?.is_function() || !stream.get("on")?.is_function() {
+    let node_writable = stream.is_object() && stream.get("write")?.is_function() && stream.get("on")?.is_function();
+    if !node_writable {
+        if stream.is_object() && stream.get("getWriter")?.is_function() {
+            return attach_web(env, stream);
+        }
         return Err(Failure::Encode(EncodeError::new(
             crate::core::ErrorCode::InvalidArgType,
-            format!("stream must be a Node Writable (with write() and on()), got {}", stream.describe_type()),
+            format!("stream must be a Node Writable (with write() and on()) or a WHATWG WritableStream, got {}", stream.describe_type()),
         )));
     }
     if stream.get("destroyed")?.boolean() == Some(true) {
@@ -114,14 +120,7 @@ pub fn attach(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Fa
     if stream.get("writableEnded")?.boolean() == Some(true) {
         return Err(Failure::Encode(EncodeError::new(crate::core::ErrorCode::Io, "the stream has already ended")));
     }
-    let state = Rc::new(RefCell::new(StreamState {
-        stream: Some(StrongRef::new(stream)?),
-        listeners: Vec::new(),
-        error: None,
-        closed: false,
-        finished: false,
-        waiting: None,
-    }));
+    let state = StreamState::new(stream, false)?;
     for event in ["drain", "error", "close", "finish"] {
         let weak = Rc::downgrade(&state);
         let listener = js::function(env, "onFramecodecStream", move |arg| {
@@ -135,7 +134,52 @@ pub fn attach(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Fa
     Ok(state)
 }
 
+/// A WHATWG `WritableStream`: we take its writer; `writer.ready` is our 'drain', `writer.closed`
+/// (resolved) our 'finish' and (rejected) our 'error'. Every promise we get gets a rejection handler,
+/// so a failing stream never becomes an unhandled rejection.
+fn attach_web(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Failure> {
+    if stream.get("locked")?.boolean() == Some(true) {
+        return Err(Failure::Encode(EncodeError::new(crate::core::ErrorCode::Io, "the WritableStream is locked by another writer")));
+    }
+    let writer = stream.call_method("getWriter", &[]).map_err(Failure::Js)?;
+    let state = StreamState::new(writer, true)?;
+    for event in ["drain", "error", "finish", "ignore"] {
+        let weak = Rc::downgrade(&state);
+        let listener = js::function(env, "onFramecodecWebStream", move |arg| {
+            if let Some(state) = weak.upgrade() {
+                state.borrow_mut().on_event(event, arg);
+            }
+        })?;
+        state.borrow_mut().listeners.push((event, StrongRef::new(listener)?));
+    }
+    let closed = writer.get("closed")?;
+    let (on_closed, on_error) = {
+        let s = state.borrow();
+        (s.listener(env, "finish"), s.listener(env, "error"))
+    };
+    if let (Some(on_closed), Some(on_error)) = (on_closed, on_error) {
+        closed.call_method("then", &[on_closed, on_error]).map_err(Failure::Js)?;
+    }
+    Ok(state)
+}
+
 impl StreamState {
+    fn new(stream: JsVal, web: bool) -> Result<SharedStreamState, Failure> {
+        Ok(Rc::new(RefCell::new(StreamState {
+            stream: Some(StrongRef::new(stream)?),
+            listeners: Vec::new(),
+            error: None,
+            closed: false,
+            finished: false,
+            waiting: None,
+            web,
+        })))
+    }
+
+    fn listener(&self, env: sys::napi_env, event: &str) -> Option<JsVal> {
+        self.listeners.iter().find(|(e, _)| *e == event).map(|(_, f)| f.get(env))
+    }
+
     fn on_event(&mut self, event: &str, arg: Option<JsVal>) {
         match event {
             "drain" => self.answer(WaitFor::Drain, Ok(())),
@@ -201,9 +245,14 @@ impl StreamState {
     pub fn detach(&mut self, env: sys::napi_env) {
         if let Some(stream) = self.stream.take() {
             let s = stream.get(env);
+            if self.web {
+                let _ = s.call_method("releaseLock", &[]);
+            }
             for (event, listener) in self.listeners.drain(..) {
-                if let Ok(name) = js::string(env, event) {
-                    let _ = s.call_method("removeListener", &[name, listener.get(env)]);
+                if !self.web {
+                    if let Ok(name) = js::string(env, event) {
+                        let _ = s.call_method("removeListener", &[name, listener.get(env)]);
+                    }
                 }
                 listener.release(env);
             }
@@ -233,6 +282,9 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
         };
         (reply, stream)
     };
+    if state.borrow().web {
+        return handle_web(env, state, stream, event, reply);
+    }
     // No RefCell borrow is held while JS runs: a listener may fire synchronously.
     let (outcome, wait) = match event {
         StreamEvent::Write { chunk, .. } => {
@@ -266,6 +318,54 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
             let _ = reply.send(Ok(()));
         }
         Ok(_) => s.waiting = Some((wait, reply)),
+    }
+}
+
+/// `handle` for a WHATWG writer: write, then wait for `ready` while its queue is full; `close()` at the end.
+fn handle_web(env: sys::napi_env, state: &SharedStreamState, writer: JsVal, event: StreamEvent, reply: SyncSender<StreamReply>) {
+    let (ready, on_error, ignore, on_closed) = {
+        let s = state.borrow();
+        (s.listener(env, "drain"), s.listener(env, "error"), s.listener(env, "ignore"), s.listener(env, "finish"))
+    };
+    let (Some(ready), Some(on_error), Some(ignore), Some(on_closed)) = (ready, on_error, ignore, on_closed) else {
+        let _ = reply.send(Err("the encode is over".into()));
+        return;
+    };
+    let outcome = match event {
+        StreamEvent::Write { chunk, .. } => unsafe { Buffer::to_napi_value(env, Buffer::from(chunk)) }
+            .map_err(|e| format!("cannot create a Buffer: {}", e.reason))
+            .and_then(|raw| {
+                let written = writer.call_method("write", &[JsVal::new(env, raw)]).map_err(describe_error)?;
+                // Errors reach us through `writer.closed`; this only keeps the promise handled.
+                let _ = written.call_method("then", &[ignore, ignore]);
+                let room = writer.get("desiredSize").ok().and_then(|d| d.number());
+                if room.is_some_and(|n| n > 0.0) {
+                    return Ok(None);
+                }
+                let waiting = writer.get("ready").map_err(|_| "the stream failed".to_string())?;
+                waiting.call_method("then", &[ready, on_error]).map_err(describe_error)?;
+                Ok(Some(WaitFor::Drain))
+            }),
+        StreamEvent::End { .. } => writer.call_method("close", &[]).map_err(describe_error).and_then(|closing| {
+            closing.call_method("then", &[on_closed, on_error]).map_err(describe_error)?;
+            Ok(Some(WaitFor::Finish))
+        }),
+    };
+    let mut s = state.borrow_mut();
+    match outcome {
+        Err(message) => {
+            let _ = reply.send(Err(format!("the stream failed: {message}")));
+        }
+        Ok(_) if s.broken().is_some() => {
+            let _ = reply.send(Err(s.broken().unwrap_or_default()));
+        }
+        Ok(None) => {
+            let _ = reply.send(Ok(()));
+        }
+        Ok(Some(WaitFor::Finish)) if s.finished => {
+            let _ = reply.send(Ok(()));
+        }
+        Ok(Some(wait)) => s.waiting = Some((wait, reply)),
     }
 }
 

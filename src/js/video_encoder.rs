@@ -115,8 +115,9 @@ impl VideoEncoder {
         Ok(promise_or_rejection(raw_env, started))
     }
 
-    /// Encodes into a Node `Writable` (a file stream, an HTTP response, a `PassThrough`, …), in
-    /// order and honouring backpressure: when `write()` returns false the encoder waits for `'drain'`.
+    /// Encodes into a Node `Writable` (a file stream, an HTTP response, a `PassThrough`, …) or a WHATWG
+    /// `WritableStream`, in order and honouring backpressure: when `write()` returns false the encoder
+    /// waits for `'drain'` (for a WritableStream: for `writer.ready`).
     ///
     /// Muxers that never seek back (mpegts, flv, fragmented mp4 via `movflags`, matroska with
     /// `live: 1`) stream as they go, with bounded memory. mp4/mov and mkv/webm rewrite their headers
@@ -129,7 +130,7 @@ impl VideoEncoder {
     /// rejects with `ERR_IO` whose `cause` is the stream's error.
     #[napi(
         catch_unwind,
-        ts_args_type = "stream: NodeJS.WritableStream, format: string, options?: EncodeOptions & { end?: boolean }",
+        ts_args_type = "stream: NodeJS.WritableStream | WritableStream, format: string, options?: EncodeOptions & { end?: boolean }",
         ts_return_type = "Promise<EncodeResult>"
     )]
     pub fn to_stream<'env>(
