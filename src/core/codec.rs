@@ -193,7 +193,7 @@ fn check_subsampling(format: ffi::AVPixelFormat, width: usize, height: usize) ->
     }
     let (log2_w, log2_h) = unsafe { ((*desc).log2_chroma_w, (*desc).log2_chroma_h) };
     let name = pix_fmt_name(format);
-    let odd = |n: usize, log2: u8| log2 > 0 && n % (1 << log2) != 0;
+    let odd = |n: usize, log2: u8| log2 > 0 && !n.is_multiple_of(1 << log2);
     let problem = match (odd(width, log2_w), odd(height, log2_h)) {
         (true, true) => Some(format!("width {width} and height {height} are")),
         (true, false) => Some(format!("width {width} is")),

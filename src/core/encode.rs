@@ -63,7 +63,7 @@ pub fn encode(
     let total = geometry.count as u64;
     let step = (total / 20).max(1);
     let report = |done: u64| {
-        if done % step == 0 && done < total {
+        if done.is_multiple_of(step) && done < total {
             control.progress(done, total);
         }
     };

@@ -24,7 +24,7 @@ impl FrameRate {
                 format!("frameRate must be a finite number > 0, got {rate}"),
             ));
         }
-        if rate > 1_000_000.0 || rate < 1e-4 {
+        if !(1e-4..=1_000_000.0).contains(&rate) {
             return Err(EncodeError::new(
                 ErrorCode::OutOfRange,
                 format!("frameRate must be between 0.0001 and 1000000, got {rate}"),

@@ -256,9 +256,8 @@ impl Seek for SharedSink {
                     };
                     match target {
                         Some(t) if t == slot.position => Ok(t),
-                        Some(t) => sink.seek(SeekFrom::Start(t)).map(|p| {
+                        Some(t) => sink.seek(SeekFrom::Start(t)).inspect(|&p| {
                             slot.position = p;
-                            p
                         }),
                         None => Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before start")),
                     }
