@@ -1,12 +1,15 @@
 //! RGB frames → the encoder's pixel format: the native kernel for 8-bit yuv420p/yuv444p (and their
 //! full-range "j" twins), swscale for everything else (gif's rgb8, nv12, 10-bit, …).
 
+use std::sync::Arc;
+
 use ffmpeg_next::{ffi, frame};
 
 use super::codec::is_rgb_format;
 use super::color::ColorSpec;
 use super::error::{EncodeError, ErrorCode, Result};
 use super::ffi_util::av_error_text;
+use super::hw_frames::CudaHwFrames;
 use super::frames::{InputPixels, RgbPicture};
 use super::swscale::SwsConverter;
 use super::yuv_kernel::{self, Scratch, YuvCoefficients, YuvPlanes};
@@ -55,13 +58,15 @@ impl Converter {
     }
 }
 
-/// The frames an encoder takes: pixel format, size and the color spec they are converted with.
-#[derive(Debug, Clone, Copy)]
+/// The frames an encoder takes: pixel format, size and the color spec they are converted with, and
+/// for NVENC with CUDA input, the pool of GPU frames (pixel format `cuda`, NV12 underneath).
+#[derive(Clone)]
 pub struct FrameFormat {
     pub pixel_format: ffi::AVPixelFormat,
     pub width: usize,
     pub height: usize,
     pub color: ColorSpec,
+    pub hw: Option<Arc<CudaHwFrames>>,
 }
 
 impl FrameFormat {
@@ -72,8 +77,15 @@ impl FrameFormat {
 
     /// A new frame of this format, its color fields set.
     pub fn new_frame(&self) -> Result<frame::Video> {
-        let mut frame = frame::Video::new(self.pixel_format.into(), self.width as u32, self.height as u32);
-        if frame.planes() == 0 {
+        let mut frame = match &self.hw {
+            Some(hw) => {
+                let mut frame = frame::Video::empty();
+                hw.fill_from_pool(&mut frame)?;
+                frame
+            }
+            None => frame::Video::new(self.pixel_format.into(), self.width as u32, self.height as u32),
+        };
+        if frame.planes() == 0 && self.hw.is_none() {
             return Err(EncodeError::new(ErrorCode::Encode, "cannot allocate a video frame"));
         }
         if !is_rgb_format(self.pixel_format) {
@@ -89,6 +101,11 @@ impl FrameFormat {
     /// Makes `frame` ready to be written: allocated in this format if empty, and not shared with the
     /// encoder (a fresh buffer only while the encoder still holds a reference to the current one).
     pub fn prepare(&self, frame: &mut frame::Video) -> Result<()> {
+        if self.hw.is_some() {
+            // GPU frames come from FFmpeg's pool, a fresh one each time.
+            *frame = self.new_frame()?;
+            return Ok(());
+        }
         if frame.planes() == 0 {
             *frame = self.new_frame()?;
         }

@@ -56,6 +56,7 @@ pub fn encode(
         frame_rate,
         container,
         settings: settings.clone(),
+        cuda_context: source.cuda_context(),
     };
     // A failure while aborting (e.g. a stream write cut short by the abort) is the abort.
     let or_aborted = |e: EncodeError| if control.aborted() { EncodeError::aborted() } else { e };

@@ -178,6 +178,10 @@ pub trait FrameSource: Send + Sync {
     fn device_name(&self) -> String {
         self.device().to_string()
     }
+    /// The CUDA context the frames live in (NVENC then takes GPU frames made in it).
+    fn cuda_context(&self) -> Option<super::hw_frames::CudaContextHandle> {
+        None
+    }
     /// A converter that writes frame `index` into frames of the encoder's format (it may run on
     /// another thread than the one that created it).
     fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>>;
@@ -215,7 +219,7 @@ impl FrameSource for HostFrames {
     }
 
     fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>> {
-        Ok(Box::new(HostConverter { frames: self, converter: format.converter(self.geometry.input_pixels())?, format: *format }))
+        Ok(Box::new(HostConverter { frames: self, converter: format.converter(self.geometry.input_pixels())?, format: format.clone() }))
     }
 }
 

@@ -58,12 +58,12 @@ fn gpu_conversion_matches_the_cpu_conversion() {
         let device = CudaFrames::new(buffer.ptr(), shape, layout, 0, Some(buffer.clone())).unwrap();
         for (fmt, planes) in [(AV_PIX_FMT_YUV420P, 3), (AV_PIX_FMT_YUV444P, 3), (AV_PIX_FMT_NV12, 2)] {
             for color in [ColorSpec::default(), ColorSpec { matrix: ColorMatrix::Bt470bg, range: ColorRange::Full }] {
-                let format = FrameFormat { pixel_format: fmt, width: w, height: h, color };
+                let format = FrameFormat { pixel_format: fmt, width: w, height: h, color, hw: None };
                 let (mut a, mut b) = (ff::frame::Video::empty(), ff::frame::Video::empty());
                 device.converter(&format).unwrap().convert(1, &mut a).unwrap();
                 if fmt == AV_PIX_FMT_NV12 {
                     // The CPU path writes NV12 with swscale; compare against our own 4:2:0 kernel instead.
-                    let f420 = FrameFormat { pixel_format: AV_PIX_FMT_YUV420P, ..format };
+                    let f420 = FrameFormat { pixel_format: AV_PIX_FMT_YUV420P, ..format.clone() };
                     host.converter(&f420).unwrap().convert(1, &mut b).unwrap();
                     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
                     let uv = plane_bytes(&a, 1, 2 * cw, ch);
@@ -155,7 +155,8 @@ fn nvenc_is_used_where_it_runs_and_reported_where_it_does_not() {
     match run(Some("h264_nvenc")) {
         Ok(s) => {
             assert_eq!(default.codec, "h264_nvenc");
-            println!("NVENC       {}: present; h264_nvenc encoded {} frames; default codec for CUDA frames: {}", gpu.name, s.frames, default.codec);
+            assert_eq!(s.pixel_format, "nv12", "NVENC got GPU frames (cuda, NV12 underneath), not host frames");
+            println!("NVENC       {}: present; h264_nvenc encoded {} frames from GPU frames; default codec for CUDA frames: {}", gpu.name, s.frames, default.codec);
         }
         Err(e) => {
             assert_eq!(e.code, ErrorCode::EncoderUnavailable, "{}", e.message);
@@ -178,7 +179,7 @@ fn gpu_timings() {
     let device = CudaFrames::new(buffer.ptr(), [n as i64, 3, h as i64, w as i64], Layout::Nchw, 0, Some(buffer)).unwrap();
 
     // Kernel + copy-down throughput, and the kernel alone.
-    let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default() };
+    let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
     let mut conv = device.converter(&format).unwrap();
     let mut frame = ff::frame::Video::empty();
     conv.convert(0, &mut frame).unwrap();

@@ -27,6 +27,8 @@ use super::log::LogCapture;
 use super::options::{apply_to_muxer, check_muxer_options, EncodeSettings};
 use super::rate::FrameRate;
 use super::reopen::ReadBack;
+use super::hw_frames::{CudaContextHandle, CudaHwFrames};
+use std::sync::Arc;
 use super::sink::{SharedSink, Sink, SinkOutput};
 
 /// What one encode is: frame size and input pixels, rate, container and settings.
@@ -38,6 +40,8 @@ pub struct WriterConfig {
     pub frame_rate: FrameRate,
     pub container: Container,
     pub settings: EncodeSettings,
+    /// For frames on a GPU: its CUDA context, so that NVENC can take GPU frames.
+    pub cuda_context: Option<CudaContextHandle>,
 }
 
 /// What a finished encode produced (`EncodeResult` in the JS API).
@@ -58,7 +62,9 @@ pub struct VideoWriter {
     // Field order is drop order: the muxer (which flushes into the sink) goes before the sink handle.
     output: format::context::Output,
     encoder: codec::encoder::video::Encoder,
-    converter: Converter,
+    /// For `write` of host pictures; made on first use.
+    converter: Option<Converter>,
+    input: super::frames::InputPixels,
     frame: frame::Video,
     packet: Packet,
     codec_time_base: Rational,
@@ -89,8 +95,20 @@ impl VideoWriter {
                 format!("format {} cannot hold video encoded by {codec_name}; pick another codec or format", container.name()),
             ));
         }
-        let pixel_format = vcodec.choose_pixel_format(settings.pixel_format.as_deref(), config.width, config.height)?;
+        let mut pixel_format = vcodec.choose_pixel_format(settings.pixel_format.as_deref(), config.width, config.height)?;
         let color = settings.color_spec()?;
+        // NVENC with frames on the GPU: hand it GPU frames (NV12 in a CUDA frames pool) made on the
+        // frames' own context. Where that cannot be set up, it gets host frames as any encoder.
+        let hw = match config.cuda_context {
+            Some(cuda) if settings.pixel_format.is_none() && vcodec.pixel_formats().contains(&ffi::AVPixelFormat::AV_PIX_FMT_CUDA) => {
+                CudaHwFrames::new(cuda, config.width, config.height).ok().map(Arc::new)
+            }
+            _ => None,
+        };
+        let reported_format = if hw.is_some() { ffi::AVPixelFormat::AV_PIX_FMT_NV12 } else { pixel_format };
+        if hw.is_some() {
+            pixel_format = ffi::AVPixelFormat::AV_PIX_FMT_CUDA;
+        }
         let rate = config.frame_rate;
         let codec_time_base = rate.time_base();
 
@@ -106,12 +124,16 @@ impl VideoWriter {
             (*raw).width = config.width as i32;
             (*raw).height = config.height as i32;
             (*raw).pix_fmt = pixel_format;
+            if let Some(hw) = &hw {
+                (*raw).sw_pix_fmt = ffi::AVPixelFormat::AV_PIX_FMT_NV12;
+                (*raw).hw_frames_ctx = hw.new_frames_ref();
+            }
             (*raw).time_base = codec_time_base.into();
             (*raw).framerate = rate.rational().into();
             (*raw).sample_aspect_ratio = Rational::new(1, 1).into();
             // 0 = the codec's automatic thread count (libavcodec's default is 1); extraOptions.threads overrides.
             (*raw).thread_count = 0;
-            if !is_rgb_format(pixel_format) {
+            if !is_rgb_format(reported_format) {
                 (*raw).colorspace = color.matrix.av_colorspace();
                 (*raw).color_range = color.range.av_range();
             }
@@ -131,9 +153,8 @@ impl VideoWriter {
         })?;
 
         check_muxer_options(&container, &muxer_options)?;
-        let format = FrameFormat { pixel_format, width: config.width, height: config.height, color };
-        let converter = format.converter(config.input)?;
-        let frame = format.new_frame()?;
+        let format = FrameFormat { pixel_format, width: config.width, height: config.height, color, hw };
+        let input = config.input;
 
         let sink = SharedSink::new(open_sink()?);
         let io = if sink.seekable() { StreamIo::from_write_seek(sink.clone()) } else { StreamIo::from_write(sink.clone()) }
@@ -166,8 +187,9 @@ impl VideoWriter {
         Ok(VideoWriter {
             output,
             encoder,
-            converter,
-            frame,
+            converter: None,
+            input,
+            frame: frame::Video::empty(),
             packet: Packet::empty(),
             codec_time_base,
             stream_time_base,
@@ -176,7 +198,7 @@ impl VideoWriter {
             sink,
             format_name,
             codec_name,
-            pixel_format,
+            pixel_format: reported_format,
             format,
         })
     }
@@ -188,19 +210,20 @@ impl VideoWriter {
 
     /// Converts and encodes one host frame; muxes whatever packets the encoder has ready.
     pub fn write(&mut self, picture: &RgbPicture<'_>) -> Result<()> {
+        if self.converter.is_none() {
+            self.converter = Some(self.format.converter(self.input)?);
+        }
         let mut frame = std::mem::replace(&mut self.frame, frame::Video::empty());
-        let result = self
-            .format
-            .prepare(&mut frame)
-            .and_then(|_| self.converter.convert(picture, &mut frame))
-            .and_then(|_| self.write_converted(&mut frame));
+        let converter = self.converter.as_mut().expect("made above");
+        let result = self.format.prepare(&mut frame).and_then(|_| converter.convert(picture, &mut frame));
+        let result = result.and_then(|_| self.write_converted(&mut frame));
         self.frame = frame;
         result
     }
 
     /// The frames [`VideoWriter::write_converted`] takes (for converters on other threads or devices).
     pub fn frame_format(&self) -> FrameFormat {
-        self.format
+        self.format.clone()
     }
 
     /// Encodes one frame already converted into [`VideoWriter::frame_format`].

@@ -18,6 +18,7 @@ use crate::core::convert::{Converter, FrameFormat};
 use crate::core::error::{EncodeError, Result};
 use crate::core::frames::{Device, FrameConverter, FrameGeometry, FrameSource, InputPixels, Layout, RgbPicture};
 use crate::core::yuv_kernel::YuvCoefficients;
+use crate::core::CudaContextHandle;
 
 /// Frames at a device pointer (not owned, unless they come from [`DeviceBuffer`]).
 pub struct CudaFrames {
@@ -91,8 +92,15 @@ impl FrameSource for CudaFrames {
         format!("{} (cuda:{})", self.gpu.name, self.gpu.ordinal)
     }
 
+    fn cuda_context(&self) -> Option<CudaContextHandle> {
+        Some(CudaContextHandle(self.gpu.ctx.cu_ctx() as *mut std::ffi::c_void))
+    }
+
     fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>> {
         use ffi::AVPixelFormat::*;
+        if format.hw.is_some() {
+            return Ok(Box::new(GpuFramesConverter { frames: self, format: format.clone(), coefficients: YuvCoefficients::new(format.color).as_array() }));
+        }
         let layout = match format.pixel_format {
             AV_PIX_FMT_YUV420P | AV_PIX_FMT_YUVJ420P => Some((true, false)),
             AV_PIX_FMT_NV12 => Some((true, true)),
@@ -100,8 +108,8 @@ impl FrameSource for CudaFrames {
             _ => None,
         };
         Ok(match layout {
-            Some((subsampled, interleaved)) => Box::new(GpuConverter::new(self, *format, subsampled, interleaved)?),
-            None => Box::new(HostFallback { frames: self, converter: format.converter(self.geometry.input_pixels())?, format: *format, rgb: Vec::new() }),
+            Some((subsampled, interleaved)) => Box::new(GpuConverter::new(self, format.clone(), subsampled, interleaved)?),
+            None => Box::new(HostFallback { frames: self, converter: format.converter(self.geometry.input_pixels())?, format: format.clone(), rgb: Vec::new() }),
         })
     }
 }
@@ -134,15 +142,8 @@ impl Drop for DeviceAlloc {
 
 impl<'a> GpuConverter<'a> {
     fn new(frames: &'a CudaFrames, format: FrameFormat, subsampled: bool, interleaved: bool) -> Result<GpuConverter<'a>> {
-        Ok(GpuConverter { frames, format, subsampled, interleaved, coefficients: YuvCoefficients::new(format.color).as_array(), staging: None })
-    }
-
-    fn layout_code(&self) -> i32 {
-        match self.frames.geometry.input_pixels() {
-            InputPixels::PlanarRgb => 0,
-            InputPixels::PackedRgb => 1,
-            InputPixels::PackedRgba => 2,
-        }
+        let coefficients = YuvCoefficients::new(format.color).as_array();
+        Ok(GpuConverter { frames, format, subsampled, interleaved, coefficients, staging: None })
     }
 }
 
@@ -162,25 +163,9 @@ impl FrameConverter for GpuConverter<'_> {
             self.staging = Some((DeviceAlloc { gpu: gpu.clone(), ptr }, strides));
         }
         let base = self.staging.as_ref().expect("allocated above").0.ptr;
-        let y_ptr = base;
         let u_ptr = base + sizes[0] as u64;
         let (v_ptr, uv_step) = if self.interleaved { (u_ptr + 1, 2i32) } else { (u_ptr + sizes[1] as u64, 1i32) };
-        let (src, layout, width, height) = (self.frames.frame_ptr(index), self.layout_code(), w as i32, h as i32);
-        let (y_pitch, uv_pitch) = (strides[0] as i32, strides[1] as i32);
-        let (cols, rows) = if self.subsampled { (w.div_ceil(2), h.div_ceil(2)) } else { (w, h) };
-        let config = LaunchConfig { grid_dim: (cols.div_ceil(32) as u32, rows.div_ceil(8) as u32, 1), block_dim: (32, 8, 1), shared_mem_bytes: 0 };
-        let stream = gpu.ctx.default_stream();
-        let function = if self.subsampled { &gpu.yuv420 } else { &gpu.yuv444 };
-        let mut launch = stream.launch_builder(function);
-        launch.arg(&src).arg(&layout).arg(&width).arg(&height);
-        launch.arg(&y_ptr).arg(&y_pitch).arg(&u_ptr).arg(&v_ptr).arg(&uv_pitch).arg(&uv_step);
-        for c in &self.coefficients {
-            launch.arg(c);
-        }
-        // SAFETY: the kernel reads one frame at `src` (checked to lie in the allocation when the
-        // frames were made) and writes within the staging buffer sized for these pitches.
-        unsafe { launch.launch(config) }.map_err(|e| gpu.error("the conversion kernel failed to launch", e))?;
-        stream.synchronize().map_err(|e| gpu.error("the conversion kernel failed", e))?;
+        launch_conversion(self.frames, index, (w, h), self.subsampled, (base, strides[0]), (u_ptr, v_ptr, strides[1], uv_step), &self.coefficients)?;
         let mut offset = 0u64;
         for (plane, size) in sizes.iter().enumerate().take(planes) {
             // SAFETY: the host plane holds `size` bytes (stride × rows of this format); the device
@@ -190,6 +175,61 @@ impl FrameConverter for GpuConverter<'_> {
             offset += *size as u64;
         }
         Ok(())
+    }
+}
+
+/// Launches the 4:2:0 or 4:4:4 kernel for frame `index` into planes at device addresses, and waits.
+#[allow(clippy::too_many_arguments)]
+fn launch_conversion(
+    frames: &CudaFrames,
+    index: usize,
+    (width, height): (usize, usize),
+    subsampled: bool,
+    (y_ptr, y_pitch): (u64, usize),
+    (u_ptr, v_ptr, uv_pitch, uv_step): (u64, u64, usize, i32),
+    coefficients: &[i32; 10],
+) -> Result<()> {
+    let gpu = &frames.gpu;
+    let layout: i32 = match frames.geometry.input_pixels() {
+        InputPixels::PlanarRgb => 0,
+        InputPixels::PackedRgb => 1,
+        InputPixels::PackedRgba => 2,
+    };
+    let (src, w, h, y_pitch, uv_pitch) = (frames.frame_ptr(index), width as i32, height as i32, y_pitch as i32, uv_pitch as i32);
+    let (cols, rows) = if subsampled { (width.div_ceil(2), height.div_ceil(2)) } else { (width, height) };
+    let config = LaunchConfig { grid_dim: (cols.div_ceil(32) as u32, rows.div_ceil(8) as u32, 1), block_dim: (32, 8, 1), shared_mem_bytes: 0 };
+    let stream = gpu.ctx.default_stream();
+    let function = if subsampled { &gpu.yuv420 } else { &gpu.yuv444 };
+    let mut launch = stream.launch_builder(function);
+    launch.arg(&src).arg(&layout).arg(&w).arg(&h);
+    launch.arg(&y_ptr).arg(&y_pitch).arg(&u_ptr).arg(&v_ptr).arg(&uv_pitch).arg(&uv_step);
+    for c in coefficients {
+        launch.arg(c);
+    }
+    // SAFETY: the kernel reads one frame at `src` (checked to lie in the allocation when the frames
+    // were made) and writes within the planes described, which the callers size for these pitches.
+    unsafe { launch.launch(config) }.map_err(|e| gpu.error("the conversion kernel failed to launch", e))?;
+    stream.synchronize().map_err(|e| gpu.error("the conversion kernel failed", e))
+}
+
+/// Writes NV12 straight into NVENC's GPU input frames: nothing is copied to the host.
+struct GpuFramesConverter<'a> {
+    frames: &'a CudaFrames,
+    format: FrameFormat,
+    coefficients: [i32; 10],
+}
+
+impl FrameConverter for GpuFramesConverter<'_> {
+    fn convert(&mut self, index: usize, dst: &mut frame::Video) -> Result<()> {
+        self.format.prepare(dst)?; // a frame from FFmpeg's CUDA pool: data[0] = Y, data[1] = UV (device)
+        self.frames.gpu.bind()?;
+        // SAFETY: reading the plane pointers and pitches of a CUDA frame FFmpeg allocated (NV12).
+        let (y, uv, y_pitch, uv_pitch) = unsafe {
+            let f = &*dst.as_ptr();
+            (f.data[0] as u64, f.data[1] as u64, f.linesize[0] as usize, f.linesize[1] as usize)
+        };
+        let size = (self.format.width, self.format.height);
+        launch_conversion(self.frames, index, size, true, (y, y_pitch), (uv, uv + 1, uv_pitch, 2), &self.coefficients)
     }
 }
 
