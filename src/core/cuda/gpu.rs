@@ -99,3 +99,15 @@ impl Gpu {
         EncodeError::new(ErrorCode::Encode, format!("{what} on {} (cuda:{}): {e}", self.name, self.ordinal))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The shipped PTX must come from the current kernels.cu (regenerate with scripts/gen-ptx.sh).
+    #[test]
+    fn ptx_is_generated_from_the_current_kernel_source() {
+        let source = include_bytes!("kernels.cu");
+        let hash = source.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+        let stamp = format!("// kernels.cu fnv1a64: {hash:016x}");
+        assert!(super::KERNELS_PTX.contains(&stamp), "kernels.ptx is stale: run scripts/gen-ptx.sh (expected '{stamp}')");
+    }
+}
