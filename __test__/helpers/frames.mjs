@@ -155,18 +155,7 @@ export function solidFramesNCHW(n, h, w, [r, g, b]) {
 
 /** NCHW planar RGB → NHWC interleaved RGB (rgb24 frames). */
 export function nchwToNhwc(data, n, h, w) {
-  const out = new Uint8Array(n * h * w * 3);
-  const plane = h * w;
-  for (let t = 0; t < n; t++) {
-    const src = t * 3 * plane;
-    const dst = t * plane * 3;
-    for (let i = 0; i < plane; i++) {
-      out[dst + i * 3] = data[src + i];
-      out[dst + i * 3 + 1] = data[src + plane + i];
-      out[dst + i * 3 + 2] = data[src + 2 * plane + i];
-    }
-  }
-  return out;
+  return interleave(data, n, h, w, 3);
 }
 
 /**
@@ -174,17 +163,24 @@ export function nchwToNhwc(data, n, h, w) {
  * (t, y, x) => 0..255 to give arbitrary alpha (which the encoder must ignore).
  */
 export function nchwToRgba(data, n, h, w, { alpha = 255 } = {}) {
-  const out = new Uint8Array(n * h * w * 4);
+  return interleave(data, n, h, w, 4, alpha);
+}
+
+/** NCHW planar RGB → NHWC with `channels` (3, or 4 with `alpha` as for nchwToRgba). */
+function interleave(data, n, h, w, channels, alpha = 255) {
+  const out = new Uint8Array(n * h * w * channels);
   const plane = h * w;
   for (let t = 0; t < n; t++) {
     const src = t * 3 * plane;
-    const dst = t * plane * 4;
+    const dst = t * plane * channels;
     for (let i = 0; i < plane; i++) {
-      out[dst + i * 4] = data[src + i];
-      out[dst + i * 4 + 1] = data[src + plane + i];
-      out[dst + i * 4 + 2] = data[src + 2 * plane + i];
-      out[dst + i * 4 + 3] =
-        typeof alpha === 'function' ? alpha(t, Math.floor(i / w), i % w) & 255 : alpha;
+      const o = dst + i * channels;
+      out[o] = data[src + i];
+      out[o + 1] = data[src + plane + i];
+      out[o + 2] = data[src + 2 * plane + i];
+      if (channels === 4) {
+        out[o + 3] = typeof alpha === 'function' ? alpha(t, Math.floor(i / w), i % w) & 255 : alpha;
+      }
     }
   }
   return out;

@@ -240,9 +240,14 @@ impl FrameConverter for HostConverter<'_> {
 impl HostFrames {
     /// Frame `index` (< `geometry().count`) as host planes, read in place.
     pub fn picture(&self, index: usize) -> RgbPicture<'_> {
-        let g = &self.geometry;
-        let frame_len = g.frame_bytes();
-        let frame = &self.bytes.bytes()[index * frame_len..(index + 1) * frame_len];
+        let frame_len = self.geometry.frame_bytes();
+        RgbPicture::of_frame(&self.bytes.bytes()[index * frame_len..(index + 1) * frame_len], &self.geometry)
+    }
+}
+
+impl<'a> RgbPicture<'a> {
+    /// One frame's bytes (`geometry.frame_bytes()` of them) as planes FFmpeg can read in place.
+    pub fn of_frame(frame: &'a [u8], g: &FrameGeometry) -> RgbPicture<'a> {
         match g.input_pixels() {
             InputPixels::PlanarRgb => {
                 let plane = g.width * g.height;
@@ -250,11 +255,7 @@ impl HostFrames {
                 let (gr, b) = rest.split_at(plane);
                 RgbPicture { pixels: InputPixels::PlanarRgb, planes: [gr, b, r], strides: [g.width; 3] }
             }
-            pixels => RgbPicture {
-                pixels,
-                planes: [frame, &[], &[]],
-                strides: [g.width * g.channels, 0, 0],
-            },
+            pixels => RgbPicture { pixels, planes: [frame, &[], &[]], strides: [g.width * g.channels, 0, 0] },
         }
     }
 }

@@ -499,3 +499,30 @@ fn conversion_speed() {
         eprintln!("{name} -> yuv420p: native {:.2} ms/frame CPU, swscale {:.2} ms/frame CPU", best * 1e3, sws_per * 1e3);
     }
 }
+
+#[test]
+fn push_api_in_batches_encodes_like_the_whole_source() {
+    // VideoWriter: open, write frames in any batches, finish: the same video as encode() of them all.
+    let (n, h, w) = (7, 16, 24);
+    let frames = host(nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
+    let s = settings("libx264", "yuv444p", &[("qp", OptionValue::Num(0.0)), ("threads", OptionValue::Num(1.0))]);
+    let (_, whole) = encode_to_memory(&frames, 30.0, "mkv", &s).unwrap();
+    let config = WriterConfig {
+        width: w,
+        height: h,
+        input: InputPixels::PlanarRgb,
+        frame_rate: FrameRate::from_f64(30.0).unwrap(),
+        container: Container::resolve("mkv").unwrap(),
+        settings: s,
+        cuda_context: None,
+    };
+    let mut writer = VideoWriter::open(&config, || Ok(Box::new(MemorySink::new()))).unwrap();
+    for batch in [0..3, 3..4, 4..7] {
+        for i in batch {
+            writer.write(&frames.picture(i)).unwrap();
+        }
+    }
+    assert_eq!(writer.frames(), n as u64);
+    let SinkOutput::Memory(pushed) = writer.finish().unwrap().output else { panic!("memory output") };
+    assert!(decode_planes(&pushed, "mkv") == decode_planes(&whole, "mkv"), "pushed frames decode like encode()'s");
+}

@@ -250,15 +250,7 @@ impl FrameConverter for HostFallback<'_> {
         self.rgb.resize(g.frame_bytes(), 0);
         // SAFETY: the frame lies within the checked allocation.
         unsafe { result::memcpy_dtoh_sync(&mut self.rgb[..], self.frames.frame_ptr(index)) }.map_err(|e| gpu.error("cannot copy a frame from the GPU", e))?;
-        let plane = g.width * g.height;
-        let picture = match g.input_pixels() {
-            InputPixels::PlanarRgb => {
-                let (r, rest) = self.rgb.split_at(plane);
-                let (gr, b) = rest.split_at(plane);
-                RgbPicture { pixels: InputPixels::PlanarRgb, planes: [gr, b, r], strides: [g.width; 3] }
-            }
-            pixels => RgbPicture { pixels, planes: [&self.rgb, &[], &[]], strides: [g.width * g.channels, 0, 0] },
-        };
+        let picture = RgbPicture::of_frame(&self.rgb, &g);
         self.converter.convert(&picture, dst)
     }
 }
