@@ -1,19 +1,13 @@
 // Runs the CUDA conversion kernels (src/core/cuda/kernels.cu) on the CPU, one emulated thread at a
 // time, and checks every output against the BT.709 limited-range formula (within rounding) for the
 // three input layouts, 4:4:4, 4:2:0 and NV12, at an odd size. Catches indexing and rounding mistakes
-// in the kernel source on machines without a GPU (CI). Run by scripts/emulate-kernels.sh.
+// in the kernel source on machines without a GPU (CI). Run by scripts/cuda-emulation/test.sh.
 #include <cstdio>
 #include <cmath>
 #include <vector>
 #include <cstdlib>
-struct D3 { int x, y, z; };
-static D3 blockIdx, blockDim, threadIdx;
-static inline int min(int a, int b) { return a < b ? a : b; }
-static inline int max(int a, int b) { return a > b ? a : b; }
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#include "../src/core/cuda/kernels.cu"
+#include "cuda-threads.h"
+#include "../../src/core/cuda/kernels.cu"
 int q(double x) { return (int)llround(x * 32768.0); }
 int main() {
   double kr = 0.2126, kb = 0.0722, kg = 1 - kr - kb, ys = 219.0/255, cs = 224.0/255;
