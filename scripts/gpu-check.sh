@@ -38,7 +38,7 @@ cd "$here"
 echo "== machine"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "(no nvidia-smi)"
 echo "== CUDA tests"
 ./framecodec-tests tests_gpu --include-ignored --nocapture --test-threads=1 2>&1 |
-  grep -E '^(GPU vs CPU|round trip|errors|NVENC|\||SKIPPED|test |test result|thread .* panicked|  left|  right|failures)' 
+  grep -E '^(GPU vs CPU|round trip|errors|pinned|NVENC|\||SKIPPED|test |test result|thread .* panicked|  left|  right|failures)' 
 INNER
 chmod +x "$out/stage/run-tests.sh"
 tar -C "$out/stage" -cJf "$out/bundle.tar.xz" .

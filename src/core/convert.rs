@@ -88,6 +88,12 @@ impl FrameFormat {
         if frame.planes() == 0 && self.hw.is_none() {
             return Err(EncodeError::new(ErrorCode::Encode, "cannot allocate a video frame"));
         }
+        self.tag_color(&mut frame);
+        Ok(frame)
+    }
+
+    /// Sets the frame's color fields (matrix and range) for YUV formats.
+    pub fn tag_color(&self, frame: &mut frame::Video) {
         if !is_rgb_format(self.pixel_format) {
             // SAFETY: plain fields of a frame we own.
             unsafe {
@@ -95,7 +101,6 @@ impl FrameFormat {
                 (*frame.as_mut_ptr()).color_range = self.color.range.av_range();
             }
         }
-        Ok(frame)
     }
 
     /// Makes `frame` ready to be written: allocated in this format if empty, and not shared with the

@@ -101,7 +101,7 @@ fn open_writer(source: &dyn FrameSource, config: &WriterConfig, open_sink: impl 
         ));
     }
     let on_device = |e: EncodeError| match e.code {
-        ErrorCode::EncoderUnavailable if on_gpu => EncodeError::new(e.code, format!("{} (frames on {})", e.message, source.device_name())),
+        ErrorCode::EncoderUnavailable if on_gpu => EncodeError::new(e.code, format!("{}; the frames are on {}", e.message, source.device_name())),
         _ => e,
     };
     let mut open_sink = Some(open_sink);

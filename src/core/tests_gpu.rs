@@ -88,6 +88,88 @@ fn gpu_conversion_matches_the_cpu_conversion() {
     }
 }
 
+/// The memory type the CUDA driver reports for `ptr` (host: 1, device: 2), or None if it does not know it.
+fn memory_type(gpu: &Gpu, ptr: *const u8) -> Option<u32> {
+    gpu.bind().unwrap();
+    let mut kind = 0u32;
+    // SAFETY: writes one unsigned int.
+    let r = unsafe {
+        cudarc::driver::sys::cuPointerGetAttribute(
+            (&mut kind as *mut u32).cast(),
+            cudarc::driver::sys::CUpointer_attribute::CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+            ptr as u64,
+        )
+    };
+    (r == cudarc::driver::sys::CUresult::CUDA_SUCCESS).then_some(kind)
+}
+
+#[test]
+fn gpu_converted_frames_are_pinned_and_reused_once_the_encoder_lets_go() {
+    let Some(gpu) = gpu_or_skip("gpu_converted_frames_are_pinned_and_reused_once_the_encoder_lets_go") else { return };
+    let (n, h, w) = (3, 30, 44);
+    let data = nchw_frames(n, h, w);
+    let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
+    let device = CudaFrames::new(buffer.ptr(), [n as i64, 3, h as i64, w as i64], Layout::Nchw, 0, Some(buffer)).unwrap();
+    let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
+    let mut conv = device.converter(&format).unwrap();
+    let mut frame = ff::frame::Video::empty();
+    conv.convert(0, &mut frame).unwrap();
+    let first = frame.data(0).as_ptr();
+    assert_eq!(memory_type(&gpu, first), Some(1), "the converted planes are in page-locked host memory");
+    conv.convert(1, &mut frame).unwrap();
+    assert_eq!(frame.data(0).as_ptr(), first, "a frame nobody else holds is converted in place");
+    // The encoder keeps a reference (as for B-frame reordering): the next frame must not overwrite it.
+    let mut held = ff::frame::Video::empty();
+    // SAFETY: both frames are live; the new reference is released when `held` drops.
+    assert!(unsafe { ff::ffi::av_frame_ref(held.as_mut_ptr(), frame.as_ptr()) } >= 0);
+    let before = plane_bytes(&held, 0, w, h);
+    conv.convert(2, &mut frame).unwrap();
+    assert_ne!(frame.data(0).as_ptr(), first, "a held frame gets a fresh buffer");
+    assert_eq!(memory_type(&gpu, frame.data(0).as_ptr()), Some(1), "from the pinned pool");
+    assert_eq!(plane_bytes(&held, 0, w, h), before, "the held frame is untouched");
+    assert_ne!(plane_bytes(&frame, 0, w, h), before, "frame 2 differs from frame 1");
+    drop(conv); // the pool goes; the buffer the held frame uses stays valid until it is released
+    assert_eq!(plane_bytes(&held, 0, w, h), before);
+    println!("pinned      {}: converted frames in page-locked memory, reused in place, fresh while the encoder holds one", gpu.name);
+}
+
+#[test]
+fn nvenc_input_frames_get_the_same_nv12_as_host_frames() {
+    let Some(gpu) = gpu_or_skip("nvenc_input_frames_get_the_same_nv12_as_host_frames") else { return };
+    let (n, h, w) = (2, 37, 50);
+    for (name, data, shape, layout) in layouts(n, h, w) {
+        let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
+        let device = CudaFrames::new(buffer.ptr(), shape, layout, 0, Some(buffer)).unwrap();
+        let hw = CudaHwFrames::new(device.cuda_context().unwrap(), w, h).expect("FFmpeg's CUDA frames pool on our context");
+        let nv12 = ff::ffi::AVPixelFormat::AV_PIX_FMT_NV12;
+        let on_gpu = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_CUDA, width: w, height: h, color: ColorSpec::default(), hw: Some(Arc::new(hw)) };
+        let on_host = FrameFormat { pixel_format: nv12, width: w, height: h, color: ColorSpec::default(), hw: None };
+        let (mut a, mut b) = (ff::frame::Video::empty(), ff::frame::Video::empty());
+        device.converter(&on_gpu).unwrap().convert(1, &mut a).unwrap();
+        device.converter(&on_host).unwrap().convert(1, &mut b).unwrap();
+        // Download the pool frame's planes row by row (pitch may differ from the host frame's).
+        gpu.bind().unwrap();
+        // SAFETY: a CUDA frame: data[0] (Y) and data[1] (UV) are device pointers with these pitches.
+        let (y, uv, y_pitch, uv_pitch) = unsafe {
+            let f = &*a.as_ptr();
+            (f.data[0] as u64, f.data[1] as u64, f.linesize[0] as u64, f.linesize[1] as u64)
+        };
+        assert_eq!(memory_type(&gpu, y as *const u8), Some(2), "{name}: the encoder's frame is in device memory");
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let down = |base: u64, pitch: u64, width: usize, rows: usize| -> Vec<u8> {
+            let mut out = vec![0u8; width * rows];
+            for (r, row) in out.chunks_mut(width).enumerate() {
+                // SAFETY: one row of a plane of the pool frame.
+                unsafe { cudarc::driver::result::memcpy_dtoh_sync(row, base + r as u64 * pitch) }.unwrap();
+            }
+            out
+        };
+        assert_eq!(down(y, y_pitch, w, h), plane_bytes(&b, 0, w, h), "{name}: Y");
+        assert_eq!(down(uv, uv_pitch, 2 * cw, ch), plane_bytes(&b, 1, 2 * cw, ch), "{name}: UV");
+        println!("NVENC input {name:<4} NV12 written into FFmpeg's CUDA frames equals the host NV12 conversion");
+    }
+}
+
 #[test]
 fn cuda_input_encodes_like_host_input() {
     let Some(gpu) = gpu_or_skip("cuda_input_encodes_like_host_input") else { return };

@@ -2,10 +2,12 @@
 //!
 //! Path "GPU convert, CPU encode" (the one GPUs without NVENC — A100, H100, H200 — can run, and the
 //! fallback elsewhere): one kernel turns frame `i` into the encoder's YUV layout in a device buffer
-//! whose pitches equal the host frame's, then only those YUV planes are copied to the host frame (half
-//! the bytes of RGB for 4:2:0). NVENC encoders take the same host frames (FFmpeg uploads them). Pixel
-//! formats the kernels do not write (gif's rgb8, 10-bit, …) fall back to copying the RGB frame to the
-//! host and converting on the CPU.
+//! laid out like the host frame, then only those YUV planes (half the bytes of RGB for 4:2:0) come
+//! down, in one copy into pinned host memory (`pinned.rs`). This runs on the encode's conversion
+//! thread, so it overlaps with the encoder working on the frames before.
+//! Path "NVENC": the kernel writes NV12 straight into the encoder's CUDA frames; nothing crosses PCIe.
+//! Pixel formats the kernels do not write (gif's rgb8, 10-bit, …) fall back to copying the RGB frame
+//! to the host and converting on the CPU.
 
 use std::sync::Arc;
 
@@ -14,6 +16,7 @@ use ffmpeg_next::{ffi, frame};
 
 use super::buffer::DeviceBuffer;
 use super::gpu::Gpu;
+use super::pinned::{PinnedFramePool, PlaneLayout};
 use crate::core::convert::{Converter, FrameFormat};
 use crate::core::error::{EncodeError, Result};
 use crate::core::frames::{Device, FrameConverter, FrameGeometry, FrameSource, InputPixels, Layout, RgbPicture};
@@ -114,21 +117,31 @@ impl FrameSource for CudaFrames {
     }
 }
 
-/// Converts on the GPU into a device YUV buffer laid out like the host frame, then copies it down.
+/// Converts on the GPU into a device YUV buffer laid out like the host frame, then copies it down
+/// in one piece into a pinned host frame.
 struct GpuConverter<'a> {
     frames: &'a CudaFrames,
     format: FrameFormat,
     subsampled: bool,
-    interleaved: bool,
     coefficients: [i32; 10],
-    /// The device YUV buffer and the host frame linesizes it was laid out for.
-    staging: Option<(DeviceAlloc, [usize; 3])>,
+    /// The device YUV buffer, in the pool's plane layout.
+    staging: DeviceAlloc,
+    pool: PinnedFramePool,
 }
 
 /// A scratch device allocation, freed on drop.
 struct DeviceAlloc {
     gpu: Arc<Gpu>,
     ptr: u64,
+}
+
+impl DeviceAlloc {
+    fn new(gpu: &Arc<Gpu>, len: usize) -> Result<DeviceAlloc> {
+        gpu.bind()?;
+        // SAFETY: a fresh allocation, freed by Drop.
+        let ptr = unsafe { result::malloc_sync(len) }.map_err(|e| gpu.error("cannot allocate device memory", e))?;
+        Ok(DeviceAlloc { gpu: gpu.clone(), ptr })
+    }
 }
 
 impl Drop for DeviceAlloc {
@@ -143,38 +156,28 @@ impl Drop for DeviceAlloc {
 impl<'a> GpuConverter<'a> {
     fn new(frames: &'a CudaFrames, format: FrameFormat, subsampled: bool, interleaved: bool) -> Result<GpuConverter<'a>> {
         let coefficients = YuvCoefficients::new(format.color).as_array();
-        Ok(GpuConverter { frames, format, subsampled, interleaved, coefficients, staging: None })
+        let layout = PlaneLayout::new(format.width, format.height, subsampled, interleaved);
+        let staging = DeviceAlloc::new(&frames.gpu, layout.len())?;
+        let pool = PinnedFramePool::new(frames.gpu.clone(), layout)?;
+        Ok(GpuConverter { frames, format, subsampled, coefficients, staging, pool })
     }
 }
 
 impl FrameConverter for GpuConverter<'_> {
     fn convert(&mut self, index: usize, dst: &mut frame::Video) -> Result<()> {
-        self.format.prepare(dst)?;
-        let gpu = self.frames.gpu.clone();
+        let gpu = &self.frames.gpu;
         gpu.bind()?;
-        let (w, h) = (self.format.width, self.format.height);
-        let chroma_rows = if self.subsampled { h.div_ceil(2) } else { h };
-        let planes = if self.interleaved { 2 } else { 3 };
-        let strides = [dst.stride(0), dst.stride(1), if self.interleaved { 0 } else { dst.stride(2) }];
-        let sizes = [strides[0] * h, strides[1] * chroma_rows, strides[2] * chroma_rows];
-        if self.staging.as_ref().is_none_or(|(_, s)| *s != strides) {
-            // SAFETY: a fresh allocation, fully written by the kernel before each copy.
-            let ptr = unsafe { result::malloc_sync(sizes.iter().sum()) }.map_err(|e| gpu.error("cannot allocate device memory", e))?;
-            self.staging = Some((DeviceAlloc { gpu: gpu.clone(), ptr }, strides));
-        }
-        let base = self.staging.as_ref().expect("allocated above").0.ptr;
-        let u_ptr = base + sizes[0] as u64;
-        let (v_ptr, uv_step) = if self.interleaved { (u_ptr + 1, 2i32) } else { (u_ptr + sizes[1] as u64, 1i32) };
-        launch_conversion(self.frames, index, (w, h), self.subsampled, (base, strides[0]), (u_ptr, v_ptr, strides[1], uv_step), &self.coefficients)?;
-        let mut offset = 0u64;
-        for (plane, size) in sizes.iter().enumerate().take(planes) {
-            // SAFETY: the host plane holds `size` bytes (stride × rows of this format); the device
-            // buffer holds the same layout.
-            let host = unsafe { std::slice::from_raw_parts_mut((*dst.as_mut_ptr()).data[plane], *size) };
-            unsafe { result::memcpy_dtoh_sync(host, base + offset) }.map_err(|e| gpu.error("cannot copy a frame from the GPU", e))?;
-            offset += *size as u64;
-        }
-        Ok(())
+        let host = self.pool.fill(dst, &self.format)?;
+        let layout = self.pool.layout();
+        let base = self.staging.ptr;
+        let u_ptr = base + layout.offset(1) as u64;
+        let (v_ptr, uv_step) = if layout.planes == 2 { (u_ptr + 1, 2) } else { (base + layout.offset(2) as u64, 1) };
+        let size = (self.format.width, self.format.height);
+        launch_conversion(self.frames, index, size, self.subsampled, (base, layout.strides[0]), (u_ptr, v_ptr, layout.strides[1], uv_step), &self.coefficients)?;
+        // SAFETY: `host` starts the frame's pooled buffer, which holds layout.len() bytes; the staging
+        // buffer holds the same planes in the same layout.
+        let host = unsafe { std::slice::from_raw_parts_mut(host, layout.len()) };
+        unsafe { result::memcpy_dtoh_sync(host, base) }.map_err(|e| gpu.error("cannot copy a frame from the GPU", e))
     }
 }
 

@@ -12,6 +12,7 @@
 mod buffer;
 mod frames;
 mod gpu;
+mod pinned;
 
 pub use buffer::DeviceBuffer;
 pub use frames::CudaFrames;
