@@ -1,6 +1,6 @@
 // CUDA frames and the `cuda` helpers. Without a CUDA driver and device (CI's plain run, most machines)
 // the helpers report it and CUDA frames are refused with ERR_CUDA_UNAVAILABLE; the CUDA tests below
-// are skipped, with "skipped without CUDA" in their titles. They run on a GPU machine, and in CI under
+// are skipped (their titles say what they need). They run on a GPU machine, and in CI under
 // the stand-in driver (scripts/cuda-emulation/run-with-fake-cuda.sh, which runs the kernels on the
 // CPU and, like an H100/H200, has no NVENC).
 import test from 'ava';
@@ -16,7 +16,7 @@ const require = createRequire(import.meta.url);
 const { VideoEncoder, cuda } = require('../index.js');
 
 const hasGpu = cuda.isAvailable();
-const gpuTest = (title, fn) => (hasGpu ? test : test.skip)(`CUDA (skipped without CUDA): ${title}`, fn);
+const gpuTest = (title, fn) => (hasGpu ? test : test.skip)(`CUDA (needs a GPU or the stand-in driver): ${title}`, fn);
 const noGpuTest = hasGpu ? test.skip : test;
 
 test('the cuda helpers exist and never throw when asked about availability', (t) => {
@@ -228,7 +228,7 @@ gpuTest('progress, abort and concurrent encodes of the same device frames', asyn
 });
 
 const multiGpuTest = hasGpu && cuda.deviceCount() >= 2 ? test : test.skip;
-multiGpuTest('CUDA (skipped with fewer than 2 devices): frames on cuda:1 encode there, and a wrong device is named', async (t) => {
+multiGpuTest('CUDA (needs 2 devices): frames on cuda:1 encode there, and a wrong device is named', async (t) => {
   await withUpload({ data: nchw, shape: [N, 3, H, W] }, async (frames) => {
     t.is(frames.device, 1);
     const enc = new VideoEncoder(frames, { frameRate: 30 });

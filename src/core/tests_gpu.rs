@@ -56,35 +56,35 @@ fn gpu_conversion_matches_the_cpu_conversion() {
         let host = HostFrames::new(Arc::new(data.clone()), shape, layout).unwrap();
         let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
         let device = CudaFrames::new(buffer.ptr(), shape, layout, 0, Some(buffer.clone())).unwrap();
-        for (fmt, planes) in [(AV_PIX_FMT_YUV420P, 3), (AV_PIX_FMT_YUV444P, 3), (AV_PIX_FMT_NV12, 2)] {
+        let mut worst = [0i32; 3]; // Y, U, V over every format and color spec
+        for fmt in [AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_NV12] {
             for color in [ColorSpec::default(), ColorSpec { matrix: ColorMatrix::Bt470bg, range: ColorRange::Full }] {
                 let format = FrameFormat { pixel_format: fmt, width: w, height: h, color, hw: None };
                 let (mut a, mut b) = (ff::frame::Video::empty(), ff::frame::Video::empty());
                 device.converter(&format).unwrap().convert(1, &mut a).unwrap();
-                if fmt == AV_PIX_FMT_NV12 {
-                    // The CPU path writes NV12 with swscale; compare against our own 4:2:0 kernel instead.
-                    let f420 = FrameFormat { pixel_format: AV_PIX_FMT_YUV420P, ..format.clone() };
-                    host.converter(&f420).unwrap().convert(1, &mut b).unwrap();
-                    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+                // The CPU path writes NV12 with swscale; compare NV12 against our own 4:2:0 kernel.
+                let cpu_format = if fmt == AV_PIX_FMT_NV12 { FrameFormat { pixel_format: AV_PIX_FMT_YUV420P, ..format.clone() } } else { format.clone() };
+                host.converter(&cpu_format).unwrap().convert(1, &mut b).unwrap();
+                let (cw, ch) = if fmt == AV_PIX_FMT_YUV444P { (w, h) } else { (w.div_ceil(2), h.div_ceil(2)) };
+                let gpu_planes = if fmt == AV_PIX_FMT_NV12 {
                     let uv = plane_bytes(&a, 1, 2 * cw, ch);
-                    let u: Vec<u8> = uv.iter().step_by(2).copied().collect();
-                    let v: Vec<u8> = uv.iter().skip(1).step_by(2).copied().collect();
-                    assert_eq!(plane_bytes(&a, 0, w, h), plane_bytes(&b, 0, w, h), "{name} nv12 Y");
-                    assert_eq!(u, plane_bytes(&b, 1, cw, ch), "{name} nv12 U");
-                    assert_eq!(v, plane_bytes(&b, 2, cw, ch), "{name} nv12 V");
+                    [plane_bytes(&a, 0, w, h), uv.iter().step_by(2).copied().collect(), uv.iter().skip(1).step_by(2).copied().collect()]
                 } else {
-                    host.converter(&format).unwrap().convert(1, &mut b).unwrap();
-                    let (cw, ch) = if fmt == AV_PIX_FMT_YUV420P { (w.div_ceil(2), h.div_ceil(2)) } else { (w, h) };
-                    for p in 0..planes {
-                        let (pw, ph) = if p == 0 { (w, h) } else { (cw, ch) };
-                        let (ga, cb) = (plane_bytes(&a, p, pw, ph), plane_bytes(&b, p, pw, ph));
-                        let max = ga.iter().zip(&cb).map(|(x, y)| (*x as i32 - *y as i32).abs()).max().unwrap();
-                        println!("GPU vs CPU conversion  {name:<4} {:<8} {:?}/{:?} plane {p}: max abs diff {max}", ffi_util::pix_fmt_name(fmt), color.matrix, color.range);
-                        assert!(max <= 1, "{name} {fmt:?} plane {p}: {max}");
-                    }
+                    [plane_bytes(&a, 0, w, h), plane_bytes(&a, 1, cw, ch), plane_bytes(&a, 2, cw, ch)]
+                };
+                for (p, gpu_plane) in gpu_planes.iter().enumerate() {
+                    let cpu_plane = if p == 0 { plane_bytes(&b, 0, w, h) } else { plane_bytes(&b, p, cw, ch) };
+                    assert_eq!(gpu_plane.len(), cpu_plane.len());
+                    let max = gpu_plane.iter().zip(&cpu_plane).map(|(x, y)| (*x as i32 - *y as i32).abs()).max().unwrap();
+                    assert!(max <= 1, "{name} {} {color:?} plane {p}: max abs diff {max}", ffi_util::pix_fmt_name(fmt));
+                    worst[p] = worst[p].max(max);
                 }
             }
         }
+        println!(
+            "GPU vs CPU conversion  {name:<4} max abs diff Y {} U {} V {}  (yuv420p, yuv444p, nv12; bt709/tv and bt470bg/pc; {w}x{h})",
+            worst[0], worst[1], worst[2]
+        );
     }
 }
 
@@ -260,7 +260,7 @@ fn gpu_timings() {
     let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
     let device = CudaFrames::new(buffer.ptr(), [n as i64, 3, h as i64, w as i64], Layout::Nchw, 0, Some(buffer)).unwrap();
 
-    // Kernel + copy-down throughput, and the kernel alone.
+    // Kernel + copy-down throughput, then the kernel alone.
     let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
     let mut conv = device.converter(&format).unwrap();
     let mut frame = ff::frame::Video::empty();
@@ -271,7 +271,9 @@ fn gpu_timings() {
     }
     let per = start.elapsed().as_secs_f64() / n as f64;
     let bytes = (w * h * 3 + w * h * 3 / 2) as f64; // RGB read + YUV written
-    println!("| GPU convert + copy to host, 1080p | {:.3} ms/frame | {:.0} frames/s | {:.1} GB/s effective |", per * 1e3, 1.0 / per, bytes / per / 1e9);
+    println!("| GPU convert + copy to pinned host, 1080p | {:.3} ms/frame | {:.0} frames/s | {:.1} GB/s effective |", per * 1e3, 1.0 / per, bytes / per / 1e9);
+    let kernel = device.time_kernel(10 * n).unwrap();
+    println!("| GPU conversion kernel alone, 1080p | {:.3} ms/frame | {:.0} frames/s | {:.1} GB/s effective |", kernel * 1e3, 1.0 / kernel, bytes / kernel / 1e9);
 
     let mut cpu_conv = host.converter(&format).unwrap();
     let start = Instant::now();

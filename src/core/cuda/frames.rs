@@ -181,6 +181,26 @@ impl FrameConverter for GpuConverter<'_> {
     }
 }
 
+#[cfg(test)]
+impl CudaFrames {
+    /// Seconds per frame of the 4:2:0 kernel alone (into a device buffer, nothing copied down), over
+    /// `rounds` launches: the conversion's own speed, for the GPU timings.
+    pub(crate) fn time_kernel(&self, rounds: usize) -> Result<f64> {
+        let (w, h) = (self.geometry.width, self.geometry.height);
+        let layout = PlaneLayout::new(w, h, true, false);
+        let staging = DeviceAlloc::new(&self.gpu, layout.len())?;
+        let coefficients = YuvCoefficients::new(crate::core::ColorSpec::default()).as_array();
+        let (y, u, v) = (staging.ptr, staging.ptr + layout.offset(1) as u64, staging.ptr + layout.offset(2) as u64);
+        let run = |i: usize| launch_conversion(self, i % self.geometry.count, (w, h), true, (y, layout.strides[0]), (u, v, layout.strides[1], 1), &coefficients);
+        run(0)?; // warm up (module load, first launch)
+        let start = std::time::Instant::now();
+        for i in 0..rounds {
+            run(i)?;
+        }
+        Ok(start.elapsed().as_secs_f64() / rounds as f64)
+    }
+}
+
 /// Launches the 4:2:0 or 4:4:4 kernel for frame `index` into planes at device addresses, and waits.
 #[allow(clippy::too_many_arguments)]
 fn launch_conversion(
