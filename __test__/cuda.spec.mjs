@@ -240,3 +240,36 @@ multiGpuTest('CUDA (needs 2 devices): frames on cuda:1 encode there, and a wrong
       'ERR_INVALID_ARG_VALUE', { includes: ['memory of cuda:1', 'device: 1'] });
   }, { device: 1 });
 });
+
+// Only the stand-in driver can pretend to refuse the shipped PTX (FAKE_CUDA_REJECT_PTX_TARGET).
+const fakeDriverTest = hasGpu && process.env.FRAMECODEC_FAKE_CUDA ? test : test.skip;
+fakeDriverTest('CUDA (needs the stand-in driver): where the driver refuses the shipped PTX, NVRTC compiles the kernels, or the error names both failures', async (t) => {
+  const dir = tmpDirFor(t);
+  const out = path.join(dir, 'nvrtc.mkv');
+  const child = `
+    const { VideoEncoder, cuda } = require(${JSON.stringify(path.resolve('index.js'))});
+    const data = new Uint8Array(Buffer.from(process.argv[1], 'base64'));
+    (async () => {
+      try {
+        const frames = cuda.upload({ data, shape: [${N}, 3, ${H}, ${W}] });
+        await new VideoEncoder(frames, { frameRate: 30 }).toFile(${JSON.stringify(out)}, { codec: 'libx264', extraOptions: { qp: 0 } });
+        console.log(JSON.stringify({ ok: true }));
+      } catch (e) {
+        console.log(JSON.stringify({ ok: false, code: e.code, message: e.message }));
+      }
+    })();`;
+  const { execFileSync } = await import('node:child_process');
+  const env = { ...process.env, FAKE_CUDA_REJECT_PTX_TARGET: 'sm_52' };
+  const result = JSON.parse(execFileSync(process.execPath, ['-e', child, Buffer.from(nchw).toString('base64')], { env }).toString());
+  if (result.ok) {
+    t.log('libnvrtc present: the kernels were compiled for this GPU at run time');
+    const cpu = await new VideoEncoder({ data: nchw, shape: [N, 3, H, W] }, { frameRate: 30 }).toBuffer('mkv', LOSSLESS);
+    t.true(Buffer.from(decodeRaw(out, 'yuv420p')).equals(Buffer.from(decodeRaw(cpu, 'yuv420p', { ext: 'mkv' }))));
+  } else {
+    t.log(`no libnvrtc: ${result.message}`);
+    t.is(result.code, 'ERR_CUDA_UNAVAILABLE');
+    t.regex(result.message, /refused the shipped PTX \(.*UNSUPPORTED_PTX_VERSION.*\)/);
+    t.regex(result.message, /NVRTC/);
+    t.false(fs.existsSync(out));
+  }
+});

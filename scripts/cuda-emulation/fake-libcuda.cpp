@@ -10,11 +10,13 @@
 //   CUDA_ERROR_INVALID_CONTEXT when the calling thread has none, as on a GPU: this catches a missing
 //   bind on framecodec's conversion thread or in a callback from FFmpeg. Pinned host allocations are
 //   registered too, and pointer queries tell them from device memory.
-// - Kernels: the module must be the PTX framecodec ships (its entries are looked up by name); a launch
-//   runs the same kernel source (src/core/cuda/kernels.cu) on the CPU, thread by thread.
+// - Kernels: the module must be PTX with framecodec's two entries, whose parameter types must be those
+//   the launch reads; a launch runs the same kernel source (src/core/cuda/kernels.cu) on the CPU,
+//   thread by thread.
 // - NVENC: like an H100/H200, the library loads but opening an encode session fails with
 //   NV_ENC_ERR_UNSUPPORTED_DEVICE, so the fallback to the CPU encoder runs as it does there.
-// - FAKE_CUDA_DEVICES (default 1) sets the number of devices.
+// - FAKE_CUDA_DEVICES (default 1) sets the number of devices; FAKE_CUDA_REJECT_PTX_TARGET=sm_52 makes
+//   module loads refuse PTX for that target, as a driver that dropped it would.
 //
 // Every other driver entry point FFmpeg's loader asks for exists and returns CUDA_ERROR_NOT_SUPPORTED.
 // Built and used by scripts/cuda-emulation/run-with-fake-cuda.sh.
@@ -36,7 +38,7 @@ typedef unsigned long long CUdeviceptr;
 enum : CUresult {
     SUCCESS = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3, INVALID_DEVICE = 101,
     INVALID_IMAGE = 200, INVALID_CONTEXT = 201, INVALID_HANDLE = 400, NOT_FOUND = 500,
-    ILLEGAL_ADDRESS = 700, NOT_SUPPORTED = 801,
+    UNSUPPORTED_PTX_VERSION = 222, ILLEGAL_ADDRESS = 700, NOT_SUPPORTED = 801,
 };
 
 namespace {
@@ -243,9 +245,23 @@ CUresult cuPointerGetAttribute(void* data, int attribute, CUdeviceptr ptr) {
     }
 }
 
+// The parameter types of a kernel entry in PTX, e.g. "u64 u32 u32 ...".
+static std::string entry_params(const std::string& ptx, const char* name) {
+    size_t at = ptx.find(std::string(".entry ") + name + "(");
+    if (at == std::string::npos) return "";
+    size_t end = ptx.find(')', at);
+    std::string types;
+    for (size_t p = ptx.find(".param .", at); p != std::string::npos && p < end; p = ptx.find(".param .", p + 1))
+        types += ptx.substr(p + 8, 3) + " ";
+    return types;
+}
+
 CUresult cuModuleLoadData(Module** module, const void* image) {
     if (!current_context()) return INVALID_CONTEXT;
     std::string ptx((const char*)image);
+    // A driver that no longer JIT-compiles some PTX targets (FAKE_CUDA_REJECT_PTX_TARGET=sm_52).
+    const char* rejected = getenv("FAKE_CUDA_REJECT_PTX_TARGET");
+    if (rejected && *rejected && ptx.find(std::string(".target ") + rejected) != std::string::npos) return UNSUPPORTED_PTX_VERSION;
     if (ptx.find(".entry rgb_to_yuv420") == std::string::npos || ptx.find(".entry rgb_to_yuv444") == std::string::npos)
         return INVALID_IMAGE;
     *module = new Module{ptx};
@@ -256,6 +272,13 @@ CUresult cuModuleGetFunction(Function** f, Module* module, const char* name) {
     if (!module) return INVALID_HANDLE;
     int kernel = strcmp(name, "rgb_to_yuv420") == 0 ? 0 : strcmp(name, "rgb_to_yuv444") == 0 ? 1 : -1;
     if (kernel < 0 || module->ptx.find(std::string(".entry ") + name) == std::string::npos) return NOT_FOUND;
+    // cuLaunchKernel below reads the arguments in this order and these sizes: the PTX must agree.
+    std::string expected = "u64 u32 u32 u32 u64 u32 u64 u64 u32 u32 ";
+    for (int i = 0; i < 10; i++) expected += "u32 ";
+    if (entry_params(module->ptx, name) != expected) {
+        fprintf(stderr, "fake libcuda: %s takes (%s), the stand-in expects (%s)\n", name, entry_params(module->ptx, name).c_str(), expected.c_str());
+        return INVALID_IMAGE;
+    }
     *f = new Function{kernel};
     return SUCCESS;
 }
@@ -315,6 +338,7 @@ CUresult cuGetErrorName(CUresult e, const char** s) {
         case NOT_INITIALIZED: *s = "CUDA_ERROR_NOT_INITIALIZED"; break;
         case INVALID_DEVICE: *s = "CUDA_ERROR_INVALID_DEVICE"; break;
         case INVALID_IMAGE: *s = "CUDA_ERROR_INVALID_IMAGE"; break;
+        case UNSUPPORTED_PTX_VERSION: *s = "CUDA_ERROR_UNSUPPORTED_PTX_VERSION"; break;
         case INVALID_CONTEXT: *s = "CUDA_ERROR_INVALID_CONTEXT"; break;
         case INVALID_HANDLE: *s = "CUDA_ERROR_INVALID_HANDLE"; break;
         case NOT_FOUND: *s = "CUDA_ERROR_NOT_FOUND"; break;

@@ -4,13 +4,15 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use cudarc::driver::{result, sys, CudaContext, CudaFunction, CudaModule};
-use cudarc::nvrtc::Ptx;
+use cudarc::driver::{result, sys, CudaContext, CudaFunction, CudaModule, DriverError};
+use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions, Ptx};
 
 use crate::core::error::{EncodeError, ErrorCode, Result};
 
 /// The kernels, generated from `kernels.cu` by `scripts/gen-ptx.sh` (no NVRTC needed at run time).
 const KERNELS_PTX: &str = include_str!("kernels.ptx");
+/// Their source, compiled at run time only where the driver refuses the shipped PTX.
+const KERNELS_CU: &str = include_str!("kernels.cu");
 
 /// Whether the CUDA driver library can be loaded at all (without it cudarc panics).
 fn driver_present() -> bool {
@@ -29,6 +31,12 @@ pub fn device_count() -> usize {
 /// A CUDA driver is loaded and at least one device is present.
 pub fn is_available() -> bool {
     device_count() > 0
+}
+
+/// A driver error as `CUDA_ERROR_NAME: the driver's description`.
+pub fn driver_text(e: &DriverError) -> String {
+    let description = e.error_string().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if description.is_empty() { format!("{:?}", e.0) } else { format!("{:?}: {description}", e.0) }
 }
 
 fn unavailable(why: impl std::fmt::Display) -> EncodeError {
@@ -75,11 +83,11 @@ impl Gpu {
 
     fn open(ordinal: usize) -> Result<Gpu> {
         let opened = catch_unwind(AssertUnwindSafe(|| -> std::result::Result<Gpu, String> {
-            let ctx = CudaContext::new(ordinal).map_err(|e| e.to_string())?;
+            let ctx = CudaContext::new(ordinal).map_err(|e| driver_text(&e))?;
             let name = ctx.name().unwrap_or_else(|_| format!("cuda:{ordinal}"));
-            let module = ctx.load_module(Ptx::from_src(KERNELS_PTX)).map_err(|e| format!("cannot load the conversion kernels: {e}"))?;
-            let yuv420 = module.load_function("rgb_to_yuv420").map_err(|e| e.to_string())?;
-            let yuv444 = module.load_function("rgb_to_yuv444").map_err(|e| e.to_string())?;
+            let module = load_kernels(&ctx)?;
+            let yuv420 = module.load_function("rgb_to_yuv420").map_err(|e| driver_text(&e))?;
+            let yuv444 = module.load_function("rgb_to_yuv444").map_err(|e| driver_text(&e))?;
             Ok(Gpu { ctx, ordinal, name, _module: module, yuv420, yuv444 })
         }));
         match opened {
@@ -91,13 +99,37 @@ impl Gpu {
 
     /// Makes this GPU's context current on the calling thread.
     pub fn bind(&self) -> Result<()> {
-        self.ctx.bind_to_thread().map_err(|e| EncodeError::new(ErrorCode::Encode, format!("CUDA on {}: {e}", self.name)))
+        self.ctx.bind_to_thread().map_err(|e| EncodeError::new(ErrorCode::Encode, format!("CUDA on {}: {}", self.name, driver_text(&e))))
     }
 
     /// A CUDA failure on this GPU as an encode error.
-    pub fn error(&self, what: &str, e: impl std::fmt::Display) -> EncodeError {
-        EncodeError::new(ErrorCode::Encode, format!("{what} on {} (cuda:{}): {e}", self.name, self.ordinal))
+    pub fn error(&self, what: &str, e: DriverError) -> EncodeError {
+        EncodeError::new(ErrorCode::Encode, format!("{what} on {} (cuda:{}): {}", self.name, self.ordinal, driver_text(&e)))
     }
+}
+
+/// Loads the conversion kernels: the shipped PTX (compute_52, which drivers JIT-compile for any newer
+/// GPU); where a driver refuses it (one that dropped old PTX targets), the source compiled for this
+/// GPU with NVRTC, if the machine has libnvrtc. The error names both failures.
+fn load_kernels(ctx: &Arc<CudaContext>) -> std::result::Result<Arc<CudaModule>, String> {
+    let shipped = match ctx.load_module(Ptx::from_src(KERNELS_PTX)) {
+        Ok(module) => return Ok(module),
+        Err(e) => driver_text(&e),
+    };
+    // SAFETY: only probes for the shared library (cudarc panics on first use without it).
+    if !catch_unwind(|| unsafe { cudarc::nvrtc::sys::is_culib_present() }).unwrap_or(false) {
+        return Err(format!(
+            "cannot load the conversion kernels: the driver refused the shipped PTX ({shipped}), and there is no NVRTC library (libnvrtc) to compile them for this GPU"
+        ));
+    }
+    let compiled = catch_unwind(AssertUnwindSafe(|| -> std::result::Result<Arc<CudaModule>, String> {
+        let (major, minor) = ctx.compute_capability().map_err(|e| driver_text(&e))?;
+        let options = CompileOptions { options: vec![format!("--gpu-architecture=compute_{major}{minor}"), "-default-device".into()], ..Default::default() };
+        let ptx = compile_ptx_with_opts(KERNELS_CU, options).map_err(|e| format!("NVRTC could not compile them: {e}"))?;
+        ctx.load_module(ptx).map_err(|e| format!("the driver refused NVRTC's PTX too: {}", driver_text(&e)))
+    }))
+    .unwrap_or_else(|_| Err("NVRTC failed".into()));
+    compiled.map_err(|fallback| format!("cannot load the conversion kernels: the driver refused the shipped PTX ({shipped}), and {fallback}"))
 }
 
 #[cfg(test)]
