@@ -149,6 +149,19 @@ test('an extraOptions key no layer knows ({ notAnOption: 1 }) is ERR_INVALID_OPT
   });
 });
 
+test('an unknown top-level option ({ presett: "fast" }) is ERR_INVALID_OPTION naming it and listing the options', async (t) => {
+  await rejectsCode(t, enc.toBuffer('mp4', { presett: 'fast' }), 'ERR_INVALID_OPTION', {
+    includes: ["'presett'", 'toBuffer', 'preset', 'extraOptions'],
+  });
+});
+
+test('end is a toStream option: toFile and toBuffer reject it with ERR_INVALID_OPTION, writing nothing', async (t) => {
+  const dest = path.join(tmpDirFor(t), 'end.mp4');
+  await rejectsCode(t, enc.toFile(dest, { end: false }), 'ERR_INVALID_OPTION', { includes: ["'end'", 'toFile', 'only toStream'] });
+  t.false(fs.existsSync(dest));
+  await rejectsCode(t, enc.toBuffer('mp4', { end: true }), 'ERR_INVALID_OPTION', { includes: ["'end'", 'toBuffer', 'only toStream'] });
+});
+
 test('a typo among valid extraOptions is still rejected ({ g: 12, tunee: "film" })', async (t) => {
   await rejectsCode(t, enc.toBuffer('mkv', { extraOptions: { g: 12, tunee: 'film' } }), 'ERR_INVALID_OPTION', {
     includes: ['tunee'],

@@ -23,17 +23,24 @@ fn option_error(message: String) -> Failure {
     Failure::Encode(EncodeError::invalid_option(message))
 }
 
-const KNOWN_KEYS: &[&str] = &["codec", "pixelFormat", "crf", "preset", "extraOptions", "signal", "onProgress", "end"];
+const KNOWN_KEYS: &[&str] = &["codec", "pixelFormat", "crf", "preset", "extraOptions", "signal", "onProgress"];
+/// Only `toStream` takes `end`.
+const STREAM_KEYS: &[&str] = &["end"];
 
-pub fn parse(options: Option<JsVal>) -> Result<CallOptions, Failure> {
+/// The options of `method` (`toFile`, `toBuffer` or `toStream`).
+pub fn parse(options: Option<JsVal>, method: &str) -> Result<CallOptions, Failure> {
     let mut out = CallOptions { settings: EncodeSettings::default(), signal: None, on_progress: None, end: true };
     let Some(options) = options.filter(|o| !o.is_nullish()) else { return Ok(out) };
     if !options.is_object() {
         return Err(type_error(format!("options must be an object, got {}", options.describe_type())));
     }
+    let streaming = method == "toStream";
     for key in options.keys()? {
-        if !KNOWN_KEYS.contains(&key.as_str()) {
-            return Err(option_error(format!("unknown option '{key}'; EncodeOptions has: {}", KNOWN_KEYS.join(", "))));
+        let known = KNOWN_KEYS.contains(&key.as_str()) || (streaming && STREAM_KEYS.contains(&key.as_str()));
+        if !known {
+            let also = if streaming { format!(", {}", STREAM_KEYS.join(", ")) } else { String::new() };
+            let only_streams = if STREAM_KEYS.contains(&key.as_str()) { " (only toStream takes it)" } else { "" };
+            return Err(option_error(format!("unknown option '{key}' for {method}{only_streams}; its options are: {}{also}", KNOWN_KEYS.join(", "))));
         }
     }
     out.settings.codec = optional_string(options, "codec")?;

@@ -94,7 +94,7 @@ impl VideoEncoder {
         let dest = JsVal::new(raw_env, dest.raw());
         let started = (|| -> std::result::Result<JsVal, Failure> {
             let path = local_path(&dest_string(dest)?)?;
-            let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())))?;
+            let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())), "toFile")?;
             let container = Container::from_path(&path)?;
             self.start(raw_env, call, None, container, Resolution::Summary, move |_| Ok(Box::new(FileSink::create(&path)?) as Box<dyn Sink>))
         })();
@@ -109,7 +109,7 @@ impl VideoEncoder {
         let format = JsVal::new(raw_env, format.raw());
         let started = (|| -> std::result::Result<JsVal, Failure> {
             let container = container_arg(format)?;
-            let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())))?;
+            let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())), "toBuffer")?;
             self.start(raw_env, call, None, container, Resolution::Bytes, |_| Ok(Box::new(MemorySink::new()) as Box<dyn Sink>))
         })();
         Ok(promise_or_rejection(raw_env, started))
@@ -145,7 +145,7 @@ impl VideoEncoder {
         let format = JsVal::new(raw_env, format.raw());
         let started = (|| -> std::result::Result<JsVal, Failure> {
             let container = container_arg(format)?;
-            let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())))?;
+            let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())), "toStream")?;
             let mode = StreamMode::for_output(&container, &call.settings);
             let end = call.end;
             self.start(raw_env, call, Some(stream), container, Resolution::Summary, move |control: &ThreadControl| {
