@@ -42,6 +42,12 @@ fn layouts(n: usize, h: usize, w: usize) -> Vec<(&'static str, Vec<u8>, [i64; 4]
     ]
 }
 
+/// `data` uploaded to `gpu` as frames of `shape` (owning their allocation).
+fn on_gpu(gpu: &Arc<Gpu>, data: &[u8], shape: [i64; 4], layout: Layout) -> CudaFrames {
+    let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), data).unwrap());
+    CudaFrames::new(buffer.ptr(), shape, layout, 0, Some(buffer)).unwrap()
+}
+
 fn plane_bytes(frame: &ff::frame::Video, plane: usize, width: usize, rows: usize) -> Vec<u8> {
     let stride = frame.stride(plane);
     (0..rows).flat_map(|y| frame.data(plane)[y * stride..y * stride + width].to_vec()).collect()
@@ -54,8 +60,7 @@ fn gpu_conversion_matches_the_cpu_conversion() {
     use ff::ffi::AVPixelFormat::*;
     for (name, data, shape, layout) in layouts(n, h, w) {
         let host = HostFrames::new(Arc::new(data.clone()), shape, layout).unwrap();
-        let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
-        let device = CudaFrames::new(buffer.ptr(), shape, layout, 0, Some(buffer.clone())).unwrap();
+        let device = on_gpu(&gpu, &data, shape, layout);
         let mut worst = [0i32; 3]; // Y, U, V over every format and color spec
         for fmt in [AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV444P, AV_PIX_FMT_NV12] {
             for color in [ColorSpec::default(), ColorSpec { matrix: ColorMatrix::Bt470bg, range: ColorRange::Full }] {
@@ -108,8 +113,7 @@ fn gpu_converted_frames_are_pinned_and_reused_once_the_encoder_lets_go() {
     let Some(gpu) = gpu_or_skip("gpu_converted_frames_are_pinned_and_reused_once_the_encoder_lets_go") else { return };
     let (n, h, w) = (3, 30, 44);
     let data = nchw_frames(n, h, w);
-    let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
-    let device = CudaFrames::new(buffer.ptr(), [n as i64, 3, h as i64, w as i64], Layout::Nchw, 0, Some(buffer)).unwrap();
+    let device = on_gpu(&gpu, &data, [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
     let mut conv = device.converter(&format).unwrap();
     let mut frame = ff::frame::Video::empty();
@@ -138,8 +142,7 @@ fn nvenc_input_frames_get_the_same_nv12_as_host_frames() {
     let Some(gpu) = gpu_or_skip("nvenc_input_frames_get_the_same_nv12_as_host_frames") else { return };
     let (n, h, w) = (2, 37, 50);
     for (name, data, shape, layout) in layouts(n, h, w) {
-        let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
-        let device = CudaFrames::new(buffer.ptr(), shape, layout, 0, Some(buffer)).unwrap();
+        let device = on_gpu(&gpu, &data, shape, layout);
         let hw = CudaHwFrames::new(device.cuda_context().unwrap(), w, h).expect("FFmpeg's CUDA frames pool on our context");
         let nv12 = ff::ffi::AVPixelFormat::AV_PIX_FMT_NV12;
         let on_gpu = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_CUDA, width: w, height: h, color: ColorSpec::default(), hw: Some(Arc::new(hw)) };
@@ -176,8 +179,7 @@ fn cuda_input_encodes_like_host_input() {
     let (n, h, w) = (8, 48, 64);
     for (name, data, shape, layout) in layouts(n, h, w) {
         let host = HostFrames::new(Arc::new(data.clone()), shape, layout).unwrap();
-        let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
-        let device = CudaFrames::new(buffer.ptr(), shape, layout, 0, Some(buffer)).unwrap();
+        let device = on_gpu(&gpu, &data, shape, layout);
         let settings = EncodeSettings {
             codec: Some("libx264".into()),
             extra: vec![("qp".into(), OptionValue::Num(0.0)), ("threads".into(), OptionValue::Num(1.0))],
@@ -227,8 +229,7 @@ fn nvenc_is_used_where_it_runs_and_reported_where_it_does_not() {
     let Some(gpu) = gpu_or_skip("nvenc_is_used_where_it_runs_and_reported_where_it_does_not") else { return };
     let (n, h, w) = (8, 64, 64);
     let data = nchw_frames(n, h, w);
-    let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
-    let frames = CudaFrames::new(buffer.ptr(), [n as i64, 3, h as i64, w as i64], Layout::Nchw, 0, Some(buffer)).unwrap();
+    let frames = on_gpu(&gpu, &data, [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let run = |codec: Option<&str>| {
         let s = EncodeSettings { codec: codec.map(String::from), ..Default::default() };
         encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &s, &Unwatched, || Ok(Box::new(MemorySink::new())))
@@ -257,8 +258,7 @@ fn gpu_timings() {
     let (n, h, w) = (120, 1080, 1920);
     let data = nchw_frames(n, h, w);
     let host = HostFrames::new(Arc::new(data.clone()), [n as i64, 3, h as i64, w as i64], Layout::Nchw).unwrap();
-    let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &data).unwrap());
-    let device = CudaFrames::new(buffer.ptr(), [n as i64, 3, h as i64, w as i64], Layout::Nchw, 0, Some(buffer)).unwrap();
+    let device = on_gpu(&gpu, &data, [n as i64, 3, h as i64, w as i64], Layout::Nchw);
 
     // Kernel + copy-down throughput, then the kernel alone.
     let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
