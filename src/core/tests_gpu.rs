@@ -173,31 +173,54 @@ fn nvenc_input_frames_get_the_same_nv12_as_host_frames() {
     }
 }
 
+/// PSNR (dB) of decoded luma planes against the exact BT.709 limited-range luma of NCHW `source`.
+fn luma_psnr(source: &[u8], decoded: &[[Vec<u8>; 3]], h: usize, w: usize) -> f64 {
+    let spec = ColorSpec::default();
+    let plane = h * w;
+    let mut squared = 0.0;
+    for (i, frame) in decoded.iter().enumerate() {
+        let rgb = &source[i * 3 * plane..(i + 1) * 3 * plane];
+        for (p, &y) in frame[0].iter().enumerate() {
+            let (reference, _, _) = spec.reference_yuv(rgb[p], rgb[plane + p], rgb[2 * plane + p]);
+            squared += (y as f64 - reference).powi(2);
+        }
+    }
+    let mse = squared / (decoded.len() * plane) as f64;
+    10.0 * (255.0f64.powi(2) / mse.max(1e-12)).log10()
+}
+
 #[test]
 fn cuda_input_encodes_like_host_input() {
     let Some(gpu) = gpu_or_skip("cuda_input_encodes_like_host_input") else { return };
     let (n, h, w) = (8, 48, 64);
+    let encode_planes = |src: &dyn FrameSource, settings: &EncodeSettings| {
+        let mut s = encode(src, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mkv").unwrap(), settings, &Unwatched, || {
+            Ok(Box::new(MemorySink::new()))
+        })
+        .unwrap();
+        let SinkOutput::Memory(bytes) = std::mem::replace(&mut s.output, SinkOutput::Streamed) else { panic!() };
+        decode_planes(&bytes, "mkv")
+    };
+    let lossless = EncodeSettings {
+        codec: Some("libx264".into()),
+        extra: vec![("qp".into(), OptionValue::Num(0.0)), ("threads".into(), OptionValue::Num(1.0))],
+        ..Default::default()
+    };
+    let source = nchw_frames(n, h, w);
     for (name, data, shape, layout) in layouts(n, h, w) {
         let host = HostFrames::new(Arc::new(data.clone()), shape, layout).unwrap();
         let device = on_gpu(&gpu, &data, shape, layout);
-        let settings = EncodeSettings {
-            codec: Some("libx264".into()),
-            extra: vec![("qp".into(), OptionValue::Num(0.0)), ("threads".into(), OptionValue::Num(1.0))],
-            ..Default::default()
-        };
-        let planes = |src: &dyn FrameSource| {
-            let mut s = encode(src, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mkv").unwrap(), &settings, &Unwatched, || {
-                Ok(Box::new(MemorySink::new()))
-            })
-            .unwrap();
-            let SinkOutput::Memory(bytes) = std::mem::replace(&mut s.output, SinkOutput::Streamed) else { panic!() };
-            decode_planes(&bytes, "mkv")
-        };
-        let (a, b) = (planes(&device), planes(&host));
+        let (a, b) = (encode_planes(&device, &lossless), encode_planes(&host, &lossless));
         assert_eq!(a.len(), n);
         assert!(a == b, "{name}: CUDA-input and host-input encodes decode differently");
-        println!("round trip  {name:<4} CUDA input, libx264 lossless yuv420p: {n} frames, decoded planes identical to the host-input encode");
+        let psnr = luma_psnr(&source, &a, h, w);
+        assert!(psnr > 45.0, "{name}: lossless luma PSNR {psnr:.1} dB");
+        println!("round trip  {name:<4} CUDA input, libx264 lossless: luma PSNR {psnr:.1} dB vs the source; decoded planes identical to host input");
     }
+    let device = on_gpu(&gpu, &source, [n as i64, 3, h as i64, w as i64], Layout::Nchw);
+    let psnr = luma_psnr(&source, &encode_planes(&device, &EncodeSettings::default()), h, w);
+    assert!(psnr > 30.0, "default settings: luma PSNR {psnr:.1} dB");
+    println!("round trip  NCHW CUDA input, libx264 default settings (crf 23): luma PSNR {psnr:.1} dB vs the source");
 }
 
 #[test]
