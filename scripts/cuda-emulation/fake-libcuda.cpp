@@ -16,7 +16,9 @@
 // - NVENC: like an H100/H200, the library loads but opening an encode session fails with
 //   NV_ENC_ERR_UNSUPPORTED_DEVICE, so the fallback to the CPU encoder runs as it does there.
 // - FAKE_CUDA_DEVICES (default 1) sets the number of devices; FAKE_CUDA_REJECT_PTX_TARGET=sm_52 makes
-//   module loads refuse PTX for that target, as a driver that dropped it would.
+//   module loads refuse PTX for that target, as a driver that dropped it would; FAKE_CUDA_SEGMENT=N
+//   maps device allocations as contiguous N-byte segments, each its own address range (as memory
+//   mapped with the virtual memory API, e.g. PyTorch's expandable segments).
 //
 // Every other driver entry point FFmpeg's loader asks for exists and returns CUDA_ERROR_NOT_SUPPORTED.
 // Built and used by scripts/cuda-emulation/run-with-fake-cuda.sh.
@@ -24,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -44,13 +47,16 @@ enum : CUresult {
 namespace {
 
 struct Context { CUdevice device; bool primary; };
-struct Allocation { size_t size; CUdevice device; bool host; };
+// One mapped range. An allocation is one range, or with FAKE_CUDA_SEGMENT several contiguous ones
+// (`block` = the allocation's base), as memory mapped with CUDA's virtual memory API (PyTorch's
+// expandable segments): the driver reports such memory one physical segment at a time.
+struct Allocation { size_t size; CUdevice device; bool host; CUdeviceptr block; };
 struct Module { std::string ptx; };
 struct Function { int kernel; };  // 0 = rgb_to_yuv420, 1 = rgb_to_yuv444
 
 std::mutex lock;
 bool initialised = false;
-std::map<CUdeviceptr, Allocation> allocations;  // by base address
+std::map<CUdeviceptr, Allocation> allocations;  // ranges by start address
 std::vector<Context*> primaries;
 thread_local std::vector<Context*> current;  // the thread's context stack; back() is current
 
@@ -59,16 +65,34 @@ int device_count() {
     return n ? atoi(n) : 1;
 }
 
+size_t segment_size() {
+    const char* n = getenv("FAKE_CUDA_SEGMENT");
+    return n ? strtoull(n, nullptr, 10) : 0;
+}
+
 Context* current_context() { return current.empty() ? nullptr : current.back(); }
 
-// The live allocation holding [ptr, ptr + len), or null. Caller holds `lock`.
-const Allocation* holding(CUdeviceptr ptr, size_t len, CUdeviceptr* base = nullptr) {
+// The range holding `ptr`, or null. Caller holds `lock`.
+const Allocation* range_at(CUdeviceptr ptr, CUdeviceptr* start = nullptr) {
     auto it = allocations.upper_bound(ptr);
     if (it == allocations.begin()) return nullptr;
     --it;
-    if (ptr + len > it->first + it->second.size || ptr < it->first) return nullptr;
-    if (base) *base = it->first;
+    if (ptr >= it->first + it->second.size) return nullptr;
+    if (start) *start = it->first;
     return &it->second;
+}
+
+// The range holding `ptr` if [ptr, ptr + len) lies in it and the contiguous ranges after it, all
+// of one kind (device or host); else null. Caller holds `lock`.
+const Allocation* holding(CUdeviceptr ptr, size_t len) {
+    CUdeviceptr start = 0;
+    const Allocation* first = range_at(ptr, &start);
+    for (const Allocation* a = first; a; a = range_at(start)) {
+        if (a->host != first->host) return nullptr;
+        start += a->size;
+        if (ptr + len <= start) return first;
+    }
+    return nullptr;
 }
 
 bool device_range(CUdeviceptr ptr, size_t len) {
@@ -84,8 +108,11 @@ CUresult allocate(CUdeviceptr* out, size_t size, bool host) {
     void* p = aligned_alloc(256, (size + 255) / 256 * 256);
     if (!p) return OUT_OF_MEMORY;
     std::lock_guard<std::mutex> g(lock);
-    allocations[(CUdeviceptr)p] = Allocation{size, ctx->device, host};
-    *out = (CUdeviceptr)p;
+    CUdeviceptr base = (CUdeviceptr)p;
+    size_t segment = host || segment_size() == 0 ? size : segment_size();
+    for (size_t at = 0; at < size; at += segment)
+        allocations[base + at] = Allocation{std::min(segment, size - at), ctx->device, host, base};
+    *out = base;
     return SUCCESS;
 }
 
@@ -93,8 +120,8 @@ CUresult release(CUdeviceptr ptr, bool host) {
     if (!current_context()) return INVALID_CONTEXT;
     std::lock_guard<std::mutex> g(lock);
     auto it = allocations.find(ptr);
-    if (it == allocations.end() || it->second.host != host) return INVALID_VALUE;
-    allocations.erase(it);
+    if (it == allocations.end() || it->second.host != host || it->second.block != ptr) return INVALID_VALUE;
+    while (it != allocations.end() && it->second.block == ptr) it = allocations.erase(it);
     free((void*)ptr);
     return SUCCESS;
 }
@@ -228,12 +255,22 @@ CUresult cuMemsetD8_v2(CUdeviceptr dst, unsigned char value, size_t n) { return 
 CUresult cuMemGetAddressRange_v2(CUdeviceptr* base, size_t* size, CUdeviceptr ptr) {
     std::lock_guard<std::mutex> g(lock);
     CUdeviceptr b = 0;
-    const Allocation* a = holding(ptr, 1, &b);
+    const Allocation* a = range_at(ptr, &b);
     if (!a || a->host) return NOT_FOUND;
     if (base) *base = b;
     if (size) *size = a->size;
     return SUCCESS;
 }
+// Virtual memory API: segmented allocations (FAKE_CUDA_SEGMENT) stand for VMM mappings.
+CUresult cuMemRetainAllocationHandle(unsigned long long* handle, void* addr) {
+    std::lock_guard<std::mutex> g(lock);
+    const Allocation* a = range_at((CUdeviceptr)addr);
+    if (!a || a->host || segment_size() == 0) return INVALID_VALUE;
+    *handle = (unsigned long long)addr;
+    return SUCCESS;
+}
+CUresult cuMemRelease(unsigned long long) { return SUCCESS; }
+
 CUresult cuPointerGetAttribute(void* data, int attribute, CUdeviceptr ptr) {
     std::lock_guard<std::mutex> g(lock);
     const Allocation* a = holding(ptr, 1);

@@ -34,21 +34,22 @@ pub struct CudaFrames {
 
 impl CudaFrames {
     /// Frames of `shape` (in `layout`) at `ptr` on device `ordinal`. Checks that `ptr` is device memory
-    /// of that device and that the allocation holds all the frames.
+    /// of that device and that the memory from there holds all the frames (a kernel reading past it
+    /// would fault, and a fault poisons the whole CUDA context, the application's too).
     pub fn new(ptr: u64, shape: [i64; 4], layout: Layout, ordinal: usize, owner: Option<Arc<DeviceBuffer>>) -> Result<CudaFrames> {
         let geometry = FrameGeometry::new(shape, layout)?;
         let gpu = Gpu::get(ordinal)?;
         let total = geometry.total_bytes().ok_or_else(|| EncodeError::invalid_value("shape is too large"))?;
         gpu.bind()?;
-        let (mut base, mut size) = (0u64, 0usize);
-        // SAFETY: queries about an address; the driver validates it.
-        let found = unsafe { sys::cuMemGetAddressRange_v2(&mut base, &mut size, ptr) };
-        if found != sys::CUresult::CUDA_SUCCESS {
-            return Err(EncodeError::invalid_value(format!(
-                "cudaPtr 0x{ptr:x} is not device memory on cuda:{ordinal} ({}): the CUDA driver says {found:?}",
-                gpu.name
-            )));
-        }
+        let available = match mapped_bytes_from(ptr, total as u64) {
+            Ok(bytes) => bytes,
+            Err(found) => {
+                return Err(EncodeError::invalid_value(format!(
+                    "cudaPtr 0x{ptr:x} is not device memory on cuda:{ordinal} ({}): the CUDA driver says {found:?}",
+                    gpu.name
+                )))
+            }
+        };
         let mut device: i32 = -1;
         // SAFETY: writes one int.
         let ordinal_known = unsafe {
@@ -63,7 +64,6 @@ impl CudaFrames {
                 "cudaPtr 0x{ptr:x} is memory of cuda:{device}, not of cuda:{ordinal}: pass device: {device}"
             )));
         }
-        let available = (base + size as u64).saturating_sub(ptr);
         if (total as u64) > available {
             return Err(EncodeError::invalid_value(format!(
                 "the allocation at cudaPtr 0x{ptr:x} has {available} bytes from there, but shape [{}] needs {total} bytes",
@@ -80,6 +80,42 @@ impl CudaFrames {
     fn frame_ptr(&self, index: usize) -> u64 {
         self.ptr + (index * self.geometry.frame_bytes()) as u64
     }
+}
+
+/// Whether `ptr` lies in memory mapped with CUDA's virtual memory API (cuMemCreate + cuMemMap).
+fn is_vmm_mapped(ptr: u64) -> bool {
+    let mut handle = 0;
+    // SAFETY: succeeds only for VMM mappings, and then takes a reference that we release at once.
+    unsafe {
+        if sys::cuMemRetainAllocationHandle(&mut handle, ptr as *mut std::ffi::c_void) != sys::CUresult::CUDA_SUCCESS {
+            return false;
+        }
+        let _ = sys::cuMemRelease(handle);
+    }
+    true
+}
+
+/// How many bytes of device memory the driver knows from `ptr` on. Memory mapped with CUDA's virtual
+/// memory API (PyTorch's expandable segments) is reported one physical segment at a time, so for it
+/// the contiguous mapped ranges are walked until `needed` bytes are covered; ordinary allocations
+/// count alone (another allocation may happen to follow it).
+fn mapped_bytes_from(ptr: u64, needed: u64) -> std::result::Result<u64, sys::CUresult> {
+    let range_at = |at: u64| {
+        let (mut base, mut size) = (0u64, 0usize);
+        // SAFETY: a query about an address; the driver validates it.
+        match unsafe { sys::cuMemGetAddressRange_v2(&mut base, &mut size, at) } {
+            sys::CUresult::CUDA_SUCCESS => Ok((base, base + size as u64)),
+            failed => Err(failed),
+        }
+    };
+    let (_, mut end) = range_at(ptr)?;
+    while end - ptr < needed && is_vmm_mapped(ptr) && is_vmm_mapped(end) {
+        match range_at(end) {
+            Ok((base, next_end)) if base == end && next_end > end => end = next_end,
+            _ => break,
+        }
+    }
+    Ok(end - ptr)
 }
 
 impl FrameSource for CudaFrames {
