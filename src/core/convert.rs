@@ -15,6 +15,7 @@ use super::swscale::SwsConverter;
 use super::yuv_kernel::{self, Scratch, YuvCoefficients, YuvPlanes};
 
 /// Converts frames of one input layout and size into frames of one output format.
+#[allow(clippy::large_enum_variant)] // one per encode; boxing the scratch rows would only add a pointer hop
 pub enum Converter {
     Native { coefficients: YuvCoefficients, subsampled: bool, width: usize, height: usize, scratch: Scratch },
     Swscale(SwsConverter),

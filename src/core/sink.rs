@@ -192,6 +192,10 @@ impl SharedSink {
         self.lock().end
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Reads written bytes at `pos` (see [`Sink::read_at`]). A failure is recorded like a write
     /// failure: muxers tend to treat a failed read-back as the end of the data.
     pub fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<usize> {

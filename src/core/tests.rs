@@ -292,8 +292,7 @@ fn encode_error(format: &str, settings: &EncodeSettings) -> EncodeError {
         sink_opened.set(true);
         Ok(Box::new(MemorySink::new()))
     })
-    .err()
-    .expect("encode should fail");
+    .expect_err("encode should fail");
     if err.code != ErrorCode::Encode {
         assert!(!sink_opened.get(), "{:?} must be found before any output is created", err.code);
     }

@@ -234,8 +234,7 @@ fn bad_pointers_sizes_and_devices_are_errors() {
     assert_eq!(bogus.code, ErrorCode::InvalidArgValue, "{}", bogus.message);
     let device = CudaFrames::new(buffer.ptr(), [1, 3, 16, 16], Layout::Nchw, 999, None).err().unwrap();
     assert_eq!(device.code, ErrorCode::InvalidArgValue, "{}", device.message);
-    let mut s = EncodeSettings::default();
-    s.pixel_format = Some("yuv444p".into());
+    let s = EncodeSettings { pixel_format: Some("yuv444p".into()), ..Default::default() };
     let frames = CudaFrames::new(buffer.ptr(), [1, 3, 16, 16], Layout::Nchw, 0, Some(buffer)).unwrap();
     let err = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &s, &Unwatched, || {
         Ok(Box::new(MemorySink::new()))
