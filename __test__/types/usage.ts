@@ -1,0 +1,61 @@
+// Type-checked by __test__/types.spec.mjs (tsc --strict --noEmit): what users write must compile,
+// and each `@ts-expect-error` line must fail to compile (tsc reports an unused one as an error).
+import { VideoEncoder, cuda, DeviceFrames, type EncodeResult, type EncodeOptions, type HostFrames, type CudaFrames } from '../../index.js'
+import { PassThrough } from 'node:stream'
+
+async function usage(): Promise<void> {
+  const data = new Uint8Array(2 * 3 * 16 * 16)
+  const host: HostFrames = { data, shape: [2, 3, 16, 16] }
+  const encoder = new VideoEncoder(host, { frameRate: 29.97 })
+  const bare = new VideoEncoder(Buffer.alloc(2 * 16 * 16 * 4), { frameRate: 30, shape: [2, 16, 16, 4], layout: 'NHWC' })
+  const sizes: number[] = [encoder.frameCount, encoder.width, encoder.height, encoder.frameRate, bare.width]
+  const device: string = encoder.device
+
+  const options: EncodeOptions = {
+    codec: 'libx264',
+    pixelFormat: 'yuv444p',
+    crf: 18.5,
+    preset: 'fast',
+    extraOptions: { g: 60, tune: 'film', movflags: '+faststart', lossless: true },
+    signal: new AbortController().signal,
+    onProgress: ({ framesEncoded, totalFrames }) => void (framesEncoded / totalFrames),
+  }
+  const result: EncodeResult = await encoder.toFile('out.mp4', options)
+  const fields: [string, string, string, number, number] = [result.format, result.codec, result.pixelFormat, result.frames, result.bytes]
+  await encoder.toFile(new URL('file:///tmp/out.mkv'))
+  const buffer: Buffer = await encoder.toBuffer('webm', { codec: 'libvpx-vp9' })
+  const streamed: EncodeResult = await encoder.toStream(new PassThrough(), 'ts', { end: false })
+  await encoder.toStream(new WritableStream<Uint8Array>(), 'mp4')
+
+  if (cuda.isAvailable() && cuda.deviceCount() > 0) {
+    const frames: DeviceFrames = cuda.upload(host, { device: 0 })
+    const pointer: bigint = frames.cudaPtr
+    const onGpu = new VideoEncoder(frames, { frameRate: 30 })
+    const byPointer: CudaFrames = { cudaPtr: pointer, shape: [2, 3, 16, 16], device: 0 }
+    await new VideoEncoder(byPointer, { frameRate: 30 }).toBuffer('mp4')
+    await onGpu.toFile('gpu.mp4')
+    const bytes: number = frames.byteLength
+    frames.free()
+    void bytes
+  }
+  void [sizes, device, fields, buffer, streamed]
+
+  // @ts-expect-error frameRate is required
+  new VideoEncoder(host, {})
+  // @ts-expect-error layouts are 'NCHW' or 'NHWC'
+  new VideoEncoder({ data, shape: [2, 3, 16, 16], layout: 'NCWH' }, { frameRate: 30 })
+  // @ts-expect-error shape has four dimensions
+  new VideoEncoder({ data, shape: [2, 16, 16] }, { frameRate: 30 })
+  // @ts-expect-error cudaPtr is a bigint
+  new VideoEncoder({ cudaPtr: 1234, shape: [1, 3, 2, 2] }, { frameRate: 30 })
+  // @ts-expect-error end belongs to toStream only
+  await encoder.toFile('out.mp4', { end: false })
+  // @ts-expect-error extraOptions values are strings, numbers or booleans
+  await encoder.toBuffer('mp4', { extraOptions: { g: [60] } })
+  // @ts-expect-error toBuffer resolves with a Buffer, not an EncodeResult
+  const wrong: EncodeResult = await encoder.toBuffer('mp4')
+  void wrong
+  // @ts-expect-error encoder properties are read-only
+  encoder.frameRate = 60
+}
+void usage
