@@ -7,7 +7,11 @@
 #     bash .gpu-bundle/run.sh
 #
 # run.sh unpacks the bundle in /tmp and runs every CUDA test (conversion GPU vs CPU, round trip,
-# pointer/size/device errors, NVENC detection) and the 1080p timings, printing one short table.
+# pointer/size/device errors, pinned frames, NVENC input frames, NVENC detection) and the 1080p
+# timings, printing one short table.
+#
+# Before it is carried, the bundle is run here under the stand-in CUDA driver
+# (scripts/cuda-emulation), without the timings, so that a broken bundle costs no device time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu-bundle
@@ -37,7 +41,9 @@ export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 cd "$here"
 echo "== machine"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "(no nvidia-smi)"
 echo "== CUDA tests"
-./framecodec-tests tests_gpu --include-ignored --nocapture --test-threads=1 2>&1 |
+# FRAMECODEC_GPU_CHECK_QUICK=1 (the self-test here): without the 1080p timings.
+ignored="--include-ignored"; [ -n "${FRAMECODEC_GPU_CHECK_QUICK:-}" ] && ignored=""
+./framecodec-tests tests_gpu $ignored --nocapture --test-threads=1 2>&1 |
   grep -E '^(GPU vs CPU|round trip|errors|pinned|NVENC|\||SKIPPED|test |test result|thread .* panicked|  left|  right|failures)' 
 INNER
 chmod +x "$out/stage/run-tests.sh"
@@ -55,3 +61,9 @@ chmod +x "$out/run.sh"
 size=$(du -m "$out/bundle.tar.xz" | cut -f1)
 echo "gpu-check: $out/bundle.tar.xz is ${size} MiB; on the GPU machine run: bash $out/run.sh"
 [ "$size" -lt 64 ] || { echo "gpu-check: the bundle is too large for the device tool (64 MiB)" >&2; exit 1; }
+
+echo "gpu-check: self-test of the bundle under the stand-in CUDA driver"
+log=$(FRAMECODEC_GPU_CHECK_QUICK=1 bash scripts/cuda-emulation/run-with-fake-cuda.sh bash "$out/run.sh")
+echo "$log" | grep -E '^test result' || true
+echo "$log" | grep -qE '^test result: ok\. [1-9]' || { echo "$log" >&2; echo "gpu-check: the bundle fails under the stand-in driver" >&2; exit 1; }
+echo "gpu-check: ready; on the GPU machine run: bash $out/run.sh"
