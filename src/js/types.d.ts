@@ -16,7 +16,10 @@ export interface HostFrames {
 
 /** Frames in CUDA device memory. */
 export interface CudaFrames {
-  /** A device pointer to the frames, in the given layout. */
+  /**
+   * A device pointer to the frames, in the given layout. Read in place: the frames must be complete
+   * (synchronize non-blocking streams first) and stay allocated and unchanged until the encode settles.
+   */
   cudaPtr: bigint
   shape: [number, number, number, number]
   layout?: Layout
