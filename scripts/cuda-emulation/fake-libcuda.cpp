@@ -58,6 +58,7 @@ std::mutex lock;
 bool initialised = false;
 std::map<CUdeviceptr, Allocation> allocations;  // ranges by start address
 std::vector<Context*> primaries;
+std::vector<CUdeviceptr> pending;  // allocations a test marked as still being written (see below)
 thread_local std::vector<Context*> current;  // the thread's context stack; back() is current
 
 int device_count() {
@@ -224,7 +225,19 @@ CUresult cuCtxGetDevice(CUdevice* d) {
     *d = current_context()->device;
     return SUCCESS;
 }
-CUresult cuCtxSynchronize() { return current_context() ? SUCCESS : INVALID_CONTEXT; }
+CUresult cuCtxSynchronize() {
+    if (!current_context()) return INVALID_CONTEXT;
+    std::lock_guard<std::mutex> g(lock);
+    pending.clear();
+    return SUCCESS;
+}
+
+// Test hook: marks the allocation at `ptr` as being written by work queued on a non-blocking stream.
+// Until cuCtxSynchronize, a kernel that reads it fails (on a GPU it would read half-written frames).
+void fake_cuda_write_pending(CUdeviceptr ptr) {
+    std::lock_guard<std::mutex> g(lock);
+    pending.push_back(ptr);
+}
 CUresult cuCtxSetLimit(int, size_t) { return SUCCESS; }
 
 CUresult cuMemAlloc_v2(CUdeviceptr* ptr, size_t size) { return allocate(ptr, size, false); }
@@ -340,6 +353,16 @@ CUresult cuLaunchKernel(Function* f, unsigned gx, unsigned gy, unsigned gz, unsi
     size_t y_extent = (size_t)y_pitch * (h - 1) + w, uv_extent = (size_t)uv_pitch * (ch - 1) + (size_t)(cw - 1) * uv_step + 1;
     if (!device_range(src, frame) || !device_range(y, y_extent) || !device_range(u, uv_extent) || !device_range(v, uv_extent))
         return ILLEGAL_ADDRESS;
+    {
+        std::lock_guard<std::mutex> g(lock);
+        const Allocation* read = range_at(src);
+        for (CUdeviceptr p : pending) {
+            if (read->block == p) {
+                fprintf(stderr, "fake libcuda: a kernel read frames still being written (no synchronization first)\n");
+                return ILLEGAL_ADDRESS;
+            }
+        }
+    }
     if ((unsigned long)gx * bx < (unsigned long)cw || (unsigned long)gy * by < (unsigned long)ch) return INVALID_VALUE;  // would leave pixels unwritten
     auto* s = (const unsigned char*)src;
     auto *yp = (unsigned char*)y, *up = (unsigned char*)u, *vp = (unsigned char*)v;

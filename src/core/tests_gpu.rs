@@ -137,6 +137,33 @@ fn gpu_converted_frames_are_pinned_and_reused_once_the_encoder_lets_go() {
     println!("pinned      {}: converted frames in page-locked memory, reused in place, fresh while the encoder holds one", gpu.name);
 }
 
+/// Under the stand-in driver: marks `ptr`'s allocation as still being written by queued work.
+fn fake_driver_write_pending(ptr: u64) -> bool {
+    if std::env::var_os("FRAMECODEC_FAKE_CUDA").is_none() {
+        return false;
+    }
+    // SAFETY: the stand-in driver exports this hook with this signature.
+    unsafe {
+        let hook = cudarc::driver::sys::culib().get::<unsafe extern "C" fn(u64)>(b"fake_cuda_write_pending").expect("the stand-in driver's hook");
+        hook(ptr);
+    }
+    true
+}
+
+#[test]
+fn an_encode_waits_for_work_still_writing_the_frames() {
+    let Some(gpu) = gpu_or_skip("an_encode_waits_for_work_still_writing_the_frames") else { return };
+    let (n, h, w) = (2, 16, 16);
+    let device = on_gpu(&gpu, &nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
+    if !fake_driver_write_pending(device.frame_ptr(0)) {
+        println!("SKIPPED an_encode_waits_for_work_still_writing_the_frames: needs the stand-in driver to model pending writes");
+        return;
+    }
+    let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
+    let mut frame = ff::frame::Video::empty();
+    device.converter(&format).unwrap().convert(0, &mut frame).expect("the frames are read only after the queued work is done");
+}
+
 #[test]
 fn nvenc_input_frames_get_the_same_nv12_as_host_frames() {
     let Some(gpu) = gpu_or_skip("nvenc_input_frames_get_the_same_nv12_as_host_frames") else { return };

@@ -17,8 +17,8 @@ export interface HostFrames {
 /** Frames in CUDA device memory. */
 export interface CudaFrames {
   /**
-   * A device pointer to the frames, in the given layout. Read in place: the frames must be complete
-   * (synchronize non-blocking streams first) and stay allocated and unchanged until the encode settles.
+   * A device pointer to the frames, in the given layout. Read in place: an encode first waits for the
+   * work queued on the device, then the memory must stay allocated and unchanged until it settles.
    */
   cudaPtr: bigint
   shape: [number, number, number, number]

@@ -77,7 +77,7 @@ impl CudaFrames {
         &self.gpu
     }
 
-    fn frame_ptr(&self, index: usize) -> u64 {
+    pub(crate) fn frame_ptr(&self, index: usize) -> u64 {
         self.ptr + (index * self.geometry.frame_bytes()) as u64
     }
 }
@@ -137,6 +137,11 @@ impl FrameSource for CudaFrames {
 
     fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>> {
         use ffi::AVPixelFormat::*;
+        // The frames may still be being written by work the application queued on another stream
+        // (one that does not wait for, nor is waited for by, the default stream our kernels use): wait
+        // for everything queued on the device's context once, before the encode reads them.
+        self.gpu.bind()?;
+        self.gpu.ctx.synchronize().map_err(|e| self.gpu.error("cannot wait for the work queued on the GPU", e))?;
         if format.hw.is_some() {
             return Ok(Box::new(GpuFramesConverter { frames: self, format: format.clone(), coefficients: YuvCoefficients::new(format.color).as_array() }));
         }
