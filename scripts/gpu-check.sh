@@ -43,8 +43,15 @@ echo "== machine"; nvidia-smi --query-gpu=name,driver_version,memory.total --for
 echo "== CUDA tests"
 # FRAMECODEC_GPU_CHECK_QUICK=1 (the self-test here): without the 1080p timings.
 ignored="--include-ignored"; [ -n "${FRAMECODEC_GPU_CHECK_QUICK:-}" ] && ignored=""
-./framecodec-tests tests_gpu $ignored --nocapture --test-threads=1 2>&1 |
-  grep -E '^(GPU vs CPU|round trip|errors|pinned|NVENC|\||SKIPPED|test |test result|thread .* panicked|  left|  right|failures)' 
+./framecodec-tests tests_gpu $ignored --nocapture --test-threads=1 > tests.log 2>&1
+status=$?
+echo "| check | result |"
+echo "|---|---|"
+grep -oE '\| .*\|$' tests.log
+echo
+grep -E '^(SKIPPED|test result|thread .* panicked|  left|  right|failures:)' tests.log
+[ "$status" -eq 0 ] || { echo "== full log"; cat tests.log; }
+exit "$status"
 INNER
 chmod +x "$out/stage/run-tests.sh"
 tar -C "$out/stage" -cJf "$out/bundle.tar.xz" .
@@ -63,7 +70,7 @@ echo "gpu-check: $out/bundle.tar.xz is ${size} MiB; on the GPU machine run: bash
 [ "$size" -lt 64 ] || { echo "gpu-check: the bundle is too large for the device tool (64 MiB)" >&2; exit 1; }
 
 echo "gpu-check: self-test of the bundle under the stand-in CUDA driver"
-log=$(FRAMECODEC_GPU_CHECK_QUICK=1 bash scripts/cuda-emulation/run-with-fake-cuda.sh bash "$out/run.sh")
-echo "$log" | grep -E '^test result' || true
+log=$(FRAMECODEC_GPU_CHECK_QUICK=1 bash scripts/cuda-emulation/run-with-fake-cuda.sh bash "$out/run.sh" 2>&1) || true
+echo "$log" | grep -E '^(\||test result)' || true
 echo "$log" | grep -qE '^test result: ok\. [1-9]' || { echo "$log" >&2; echo "gpu-check: the bundle fails under the stand-in driver" >&2; exit 1; }
 echo "gpu-check: ready; on the GPU machine run: bash $out/run.sh"

@@ -87,7 +87,7 @@ fn gpu_conversion_matches_the_cpu_conversion() {
             }
         }
         println!(
-            "GPU vs CPU conversion  {name:<4} max abs diff Y {} U {} V {}  (yuv420p, yuv444p, nv12; bt709/tv and bt470bg/pc; {w}x{h})",
+            "| GPU vs CPU conversion, {name} | max abs diff Y {} U {} V {} (yuv420p, yuv444p, nv12; bt709/tv, bt470bg/pc; {w}x{h}) |",
             worst[0], worst[1], worst[2]
         );
     }
@@ -134,7 +134,7 @@ fn gpu_converted_frames_are_pinned_and_reused_once_the_encoder_lets_go() {
     assert_ne!(plane_bytes(&frame, 0, w, h), before, "frame 2 differs from frame 1");
     drop(conv); // the pool goes; the buffer the held frame uses stays valid until it is released
     assert_eq!(plane_bytes(&held, 0, w, h), before);
-    println!("pinned      {}: converted frames in page-locked memory, reused in place, fresh while the encoder holds one", gpu.name);
+    println!("| pinned host frames | page-locked, reused in place, a fresh one while the encoder holds one |");
 }
 
 /// Under the stand-in driver: marks `ptr`'s allocation as still being written by queued work.
@@ -196,7 +196,7 @@ fn nvenc_input_frames_get_the_same_nv12_as_host_frames() {
         };
         assert_eq!(down(y, y_pitch, w, h), plane_bytes(&b, 0, w, h), "{name}: Y");
         assert_eq!(down(uv, uv_pitch, 2 * cw, ch), plane_bytes(&b, 1, 2 * cw, ch), "{name}: UV");
-        println!("NVENC input {name:<4} NV12 written into FFmpeg's CUDA frames equals the host NV12 conversion");
+        println!("| NVENC input frames, {name} | NV12 written into FFmpeg's CUDA frames = the host NV12 conversion |");
     }
 }
 
@@ -242,12 +242,12 @@ fn cuda_input_encodes_like_host_input() {
         assert!(a == b, "{name}: CUDA-input and host-input encodes decode differently");
         let psnr = luma_psnr(&source, &a, h, w);
         assert!(psnr > 45.0, "{name}: lossless luma PSNR {psnr:.1} dB");
-        println!("round trip  {name:<4} CUDA input, libx264 lossless: luma PSNR {psnr:.1} dB vs the source; decoded planes identical to host input");
+        println!("| round trip, {name}, libx264 lossless | luma PSNR {psnr:.1} dB vs the source; decodes identical to host input |");
     }
     let device = on_gpu(&gpu, &source, [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let psnr = luma_psnr(&source, &encode_planes(&device, &EncodeSettings::default()), h, w);
     assert!(psnr > 30.0, "default settings: luma PSNR {psnr:.1} dB");
-    println!("round trip  NCHW CUDA input, libx264 default settings (crf 23): luma PSNR {psnr:.1} dB vs the source");
+    println!("| round trip, NCHW, libx264 crf 23 | luma PSNR {psnr:.1} dB vs the source |");
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn bad_pointers_sizes_and_devices_are_errors() {
     .unwrap();
     assert_eq!(err.code, ErrorCode::InvalidArgValue);
     assert!(err.message.contains("pixelFormat"), "{}", err.message);
-    println!("errors      bad pointer, short allocation, device 999, pixelFormat on CUDA frames: all refused with codes");
+    println!("| errors | bad pointer, short allocation, device 999, pixelFormat on CUDA frames: refused with codes |");
 }
 
 #[test]
@@ -288,13 +288,13 @@ fn nvenc_is_used_where_it_runs_and_reported_where_it_does_not() {
         Ok(s) => {
             assert_eq!(default.codec, "h264_nvenc");
             assert_eq!(s.pixel_format, "nv12", "NVENC got GPU frames (cuda, NV12 underneath), not host frames");
-            println!("NVENC       {}: present; h264_nvenc encoded {} frames from GPU frames; default codec for CUDA frames: {}", gpu.name, s.frames, default.codec);
+            println!("| NVENC on {} | present: h264_nvenc encoded {} GPU frames; default codec for CUDA frames: {} |", gpu.name, s.frames, default.codec);
         }
         Err(e) => {
             assert_eq!(e.code, ErrorCode::EncoderUnavailable, "{}", e.message);
             assert!(e.message.contains(&gpu.name), "names the GPU: {}", e.message);
             assert_eq!(default.codec, "libx264", "falls back to the CPU encoder");
-            println!("NVENC       {}: absent (ERR_ENCODER_UNAVAILABLE: {}); default codec for CUDA frames: {}", gpu.name, e.message, default.codec);
+            println!("| NVENC on {} | absent, ERR_ENCODER_UNAVAILABLE ({}); default codec for CUDA frames: {} |", gpu.name, e.message, default.codec);
         }
     }
 }
@@ -320,9 +320,9 @@ fn gpu_timings() {
     }
     let per = start.elapsed().as_secs_f64() / n as f64;
     let bytes = (w * h * 3 + w * h * 3 / 2) as f64; // RGB read + YUV written
-    println!("| GPU convert + copy to pinned host, 1080p | {:.3} ms/frame | {:.0} frames/s | {:.1} GB/s effective |", per * 1e3, 1.0 / per, bytes / per / 1e9);
+    println!("| GPU convert + copy to pinned host, 1080p | {:.3} ms/frame, {:.0} frames/s, {:.1} GB/s effective |", per * 1e3, 1.0 / per, bytes / per / 1e9);
     let kernel = device.time_kernel(10 * n).unwrap();
-    println!("| GPU conversion kernel alone, 1080p | {:.3} ms/frame | {:.0} frames/s | {:.1} GB/s effective |", kernel * 1e3, 1.0 / kernel, bytes / kernel / 1e9);
+    println!("| GPU conversion kernel alone, 1080p | {:.3} ms/frame, {:.0} frames/s, {:.1} GB/s effective |", kernel * 1e3, 1.0 / kernel, bytes / kernel / 1e9);
 
     let mut cpu_conv = host.converter(&format).unwrap();
     let start = Instant::now();
@@ -330,7 +330,7 @@ fn gpu_timings() {
         cpu_conv.convert(i, &mut frame).unwrap();
     }
     let per_cpu = start.elapsed().as_secs_f64() / n as f64;
-    println!("| CPU convert (native kernel), 1080p | {:.3} ms/frame | {:.0} frames/s | |", per_cpu * 1e3, 1.0 / per_cpu);
+    println!("| CPU convert (native kernel), 1080p | {:.3} ms/frame, {:.0} frames/s |", per_cpu * 1e3, 1.0 / per_cpu);
 
     for preset in ["ultrafast", "medium"] {
         let s = EncodeSettings { codec: Some("libx264".into()), preset: Some(OptionValue::Str(preset.into())), ..Default::default() };
@@ -340,6 +340,6 @@ fn gpu_timings() {
             n as f64 / start.elapsed().as_secs_f64()
         };
         let (gpu_fps, cpu_fps) = (time(&device), time(&host));
-        println!("| libx264 {preset} 1080p x{n}: CUDA input vs host input | {gpu_fps:.0} frames/s | {cpu_fps:.0} frames/s | ratio {:.2} |", gpu_fps / cpu_fps);
+        println!("| libx264 {preset}, 1080p x{n} | CUDA input {gpu_fps:.0} frames/s, host input {cpu_fps:.0} frames/s (ratio {:.2}) |", gpu_fps / cpu_fps);
     }
 }
