@@ -109,10 +109,12 @@ fn mapped_bytes_from(ptr: u64, needed: u64) -> std::result::Result<u64, sys::CUr
         }
     };
     let (_, mut end) = range_at(ptr)?;
-    while end - ptr < needed && is_vmm_mapped(ptr) && is_vmm_mapped(end) {
-        match range_at(end) {
-            Ok((base, next_end)) if base == end && next_end > end => end = next_end,
-            _ => break,
+    if end - ptr < needed && is_vmm_mapped(ptr) {
+        while end - ptr < needed && is_vmm_mapped(end) {
+            match range_at(end) {
+                Ok((base, next_end)) if base == end && next_end > end => end = next_end,
+                _ => break,
+            }
         }
     }
     Ok(end - ptr)
