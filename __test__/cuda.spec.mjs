@@ -7,10 +7,10 @@ import test from 'ava';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { makeFramesNCHW, nchwToNhwc, nchwToRgba } from './helpers/frames.mjs';
 import { decodeRaw, decodeRgb, probe, psnr, tmpDirFor } from './helpers/media.mjs';
 import { rejectsCode, throwsCode } from './helpers/assert.mjs';
+import { collector } from './helpers/streams.mjs';
 
 const require = createRequire(import.meta.url);
 const { VideoEncoder, cuda } = require('../index.js');
@@ -73,18 +73,6 @@ async function withUpload(host, fn, options) {
   }
 }
 
-/** Collects what a toStream encode writes. */
-function collector() {
-  const s = new PassThrough();
-  const chunks = [];
-  s.on('data', (c) => chunks.push(c));
-  const done = new Promise((resolve, reject) => {
-    s.on('end', () => resolve(Buffer.concat(chunks)));
-    s.on('error', reject);
-  });
-  return { stream: s, done };
-}
-
 gpuTest('every layout converts on the GPU exactly as on the CPU (lossless encodes decode to the same YUV)', async (t) => {
   for (const [name, data, shape, layout] of LAYOUTS) {
     await withUpload({ data, shape, layout }, async (frames) => {
@@ -129,9 +117,9 @@ gpuTest('toFile, toBuffer and toStream all take CUDA frames, with the default co
 
     const buffer = await enc.toBuffer('mp4');
     same(decodeRgb(buffer, W, H, { ext: 'mp4' }), 'toBuffer');
-    const { stream, done } = collector();
+    const stream = collector();
     await enc.toStream(stream, 'mp4');
-    same(decodeRgb(await done, W, H, { ext: 'mp4' }), 'toStream');
+    same(decodeRgb(await stream.done, W, H, { ext: 'mp4' }), 'toStream');
   });
 });
 

@@ -11,6 +11,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { makeFramesNCHW, nchwToNhwc } from './helpers/frames.mjs';
 import { decodeRgb, probe, psnr, fmtDb, tmpDirFor, frameCountOf, hasBox, topLevelBoxes } from './helpers/media.mjs';
 import { rejectsCode } from './helpers/assert.mjs';
+import { collector } from './helpers/streams.mjs';
 
 const require = createRequire(import.meta.url);
 const { VideoEncoder } = require('../index.js');
@@ -32,18 +33,6 @@ const longEnc = new VideoEncoder({ data: makeFramesNCHW(LN, LH, LW, { seed: 32 }
 const CONTAINERS = ['mp4', 'mov', 'mkv', 'webm', 'avi', 'flv', 'gif', 'ts'];
 
 // ------------------------------------------------------------------ helpers
-
-/** A PassThrough whose output is collected; `done` resolves with the Buffer once it ends. */
-function collector(options) {
-  const s = new PassThrough(options);
-  const chunks = [];
-  s.on('data', (c) => chunks.push(c));
-  s.done = new Promise((resolve, reject) => {
-    s.on('end', () => resolve(Buffer.concat(chunks)));
-    s.on('error', reject);
-  });
-  return s;
-}
 
 /** A Writable that records every chunk (synchronously, callback at once unless `delay` given). */
 function recorder({ highWaterMark = 16 * 1024, delay, onChunk } = {}) {
