@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { makeFramesNCHW, nchwToNhwc } from './helpers/frames.mjs';
 import { decodeRgb, probe, psnr, fmtDb, tmpDirFor, frameCountOf, hasBox, topLevelBoxes } from './helpers/media.mjs';
 import { rejectsCode } from './helpers/assert.mjs';
