@@ -132,7 +132,9 @@ fn plane_of(frame: &ff::frame::Video, i: usize) -> Vec<u8> {
     if i >= frame.planes() {
         return Vec::new();
     }
-    let (w, h, stride) = (frame.plane_width(i) as usize, frame.plane_height(i) as usize, frame.stride(i));
+    // SAFETY: a pure function of the format and width: the bytes of one row of plane `i`.
+    let row_bytes = unsafe { ff::ffi::av_image_get_linesize(frame.format().into(), frame.width() as i32, i as i32) };
+    let (w, h, stride) = (row_bytes.max(0) as usize, frame.plane_height(i) as usize, frame.stride(i));
     (0..h).flat_map(|y| frame.data(i)[y * stride..y * stride + w].to_vec()).collect()
 }
 

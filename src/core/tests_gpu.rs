@@ -251,6 +251,31 @@ fn cuda_input_encodes_like_host_input() {
 }
 
 #[test]
+fn formats_the_kernels_do_not_write_are_converted_on_the_host() {
+    let Some(gpu) = gpu_or_skip("formats_the_kernels_do_not_write_are_converted_on_the_host") else { return };
+    let (n, h, w) = (4, 32, 48);
+    let data = nchw_frames(n, h, w);
+    let shape = [n as i64, 3, h as i64, w as i64];
+    let host = HostFrames::new(Arc::new(data.clone()), shape, Layout::Nchw).unwrap();
+    let device = on_gpu(&gpu, &data, shape, Layout::Nchw);
+    for (codec, format) in [("gif", "gif"), ("libx264rgb", "mkv")] {
+        let settings = EncodeSettings { codec: Some(codec.into()), ..Default::default() };
+        let run = |src: &dyn FrameSource| {
+            let mut s = encode(src, FrameRate::from_f64(10.0).unwrap(), Container::resolve(format).unwrap(), &settings, &Unwatched, || {
+                Ok(Box::new(MemorySink::new()))
+            })
+            .unwrap();
+            let SinkOutput::Memory(bytes) = std::mem::replace(&mut s.output, SinkOutput::Streamed) else { panic!() };
+            (s.pixel_format.clone(), decode_planes(&bytes, format))
+        };
+        let ((pix, a), (_, b)) = (run(&device), run(&host));
+        assert_eq!(a.len(), n, "{codec}");
+        assert!(a == b, "{codec} ({pix}): CUDA input decodes differently from host input");
+        println!("| host fallback, {codec} ({pix}) | CUDA input decodes identical to host input |");
+    }
+}
+
+#[test]
 fn bad_pointers_sizes_and_devices_are_errors() {
     let Some(gpu) = gpu_or_skip("bad_pointers_sizes_and_devices_are_errors") else { return };
     let buffer = Arc::new(DeviceBuffer::upload(gpu.clone(), &vec![0u8; 3 * 16 * 16]).unwrap());
