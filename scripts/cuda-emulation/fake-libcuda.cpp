@@ -50,7 +50,7 @@ struct Context { CUdevice device; bool primary; };
 // One mapped range. An allocation is one range, or with FAKE_CUDA_SEGMENT several contiguous ones
 // (`block` = the allocation's base), as memory mapped with CUDA's virtual memory API (PyTorch's
 // expandable segments): the driver reports such memory one physical segment at a time.
-struct Allocation { size_t size; CUdevice device; bool host; CUdeviceptr block; };
+struct Allocation { size_t size; CUdevice device; bool host; CUdeviceptr block; size_t total; };
 struct Module { std::string ptx; };
 struct Function { int kernel; };  // 0 = rgb_to_yuv420, 1 = rgb_to_yuv444
 
@@ -112,7 +112,7 @@ CUresult allocate(CUdeviceptr* out, size_t size, bool host) {
     CUdeviceptr base = (CUdeviceptr)p;
     size_t segment = host || segment_size() == 0 ? size : segment_size();
     for (size_t at = 0; at < size; at += segment)
-        allocations[base + at] = Allocation{std::min(segment, size - at), ctx->device, host, base};
+        allocations[base + at] = Allocation{std::min(segment, size - at), ctx->device, host, base, size};
     *out = base;
     return SUCCESS;
 }
@@ -230,6 +230,14 @@ CUresult cuCtxSynchronize() {
     std::lock_guard<std::mutex> g(lock);
     pending.clear();
     return SUCCESS;
+}
+
+// Test hook: how many live allocations (device, or pinned host) have exactly `size` bytes.
+int fake_cuda_live_allocations(size_t size, int host) {
+    std::lock_guard<std::mutex> g(lock);
+    int n = 0;
+    for (auto& [start, a] : allocations) n += start == a.block && a.host == (host != 0) && a.total == size;
+    return n;
 }
 
 // Test hook: marks the allocation at `ptr` as being written by work queued on a non-blocking stream.

@@ -150,6 +150,44 @@ fn fake_driver_write_pending(ptr: u64) -> bool {
     true
 }
 
+/// Under the stand-in driver: live allocations of exactly `size` bytes (pinned host memory if `host`).
+fn fake_driver_live_allocations(size: usize, host: bool) -> Option<i32> {
+    std::env::var_os("FRAMECODEC_FAKE_CUDA")?;
+    // SAFETY: the stand-in driver exports this hook with this signature.
+    unsafe {
+        let hook = cudarc::driver::sys::culib().get::<unsafe extern "C" fn(usize, i32) -> i32>(b"fake_cuda_live_allocations").ok()?;
+        Some(hook(size, host as i32))
+    }
+}
+
+#[test]
+fn encodes_free_their_gpu_and_pinned_memory() {
+    let Some(gpu) = gpu_or_skip("encodes_free_their_gpu_and_pinned_memory") else { return };
+    let (n, h, w) = (6, 26, 34); // a size no other test uses: its buffers are this test's
+    let device = on_gpu(&gpu, &nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
+    let layout = super::cuda::PlaneLayout::new(w, h, true, false);
+    let live = || (fake_driver_live_allocations(layout.len(), false), fake_driver_live_allocations(layout.len() + 64, true));
+    if live().0.is_none() {
+        println!("SKIPPED encodes_free_their_gpu_and_pinned_memory: needs the stand-in driver to count allocations");
+        return;
+    }
+    let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
+    {
+        let mut conv = device.converter(&format).unwrap();
+        let mut frame = ff::frame::Video::empty();
+        conv.convert(0, &mut frame).unwrap();
+        assert_eq!(live(), (Some(1), Some(1)), "while converting: one staging buffer, one pinned frame");
+    }
+    assert_eq!(live(), (Some(0), Some(0)), "a dropped converter and frame leave nothing");
+    for _ in 0..3 {
+        encode(&device, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &EncodeSettings::default(), &Unwatched, || {
+            Ok(Box::new(MemorySink::new()))
+        })
+        .unwrap();
+        assert_eq!(live(), (Some(0), Some(0)), "a finished encode leaves no device or pinned memory behind");
+    }
+}
+
 #[test]
 fn an_encode_waits_for_work_still_writing_the_frames() {
     let Some(gpu) = gpu_or_skip("an_encode_waits_for_work_still_writing_the_frames") else { return };

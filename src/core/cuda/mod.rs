@@ -17,3 +17,5 @@ mod pinned;
 pub use buffer::DeviceBuffer;
 pub use frames::CudaFrames;
 pub use gpu::{device_count, is_available, Gpu};
+#[cfg(test)]
+pub(crate) use pinned::PlaneLayout;
