@@ -70,7 +70,7 @@ fn s(v: &str) -> OptionValue {
     OptionValue::Str(v.into())
 }
 
-fn encode_to_memory(source: &dyn FrameSource, rate: f64, format: &str, settings: &EncodeSettings) -> Result<(EncodeSummary, Vec<u8>)> {
+pub(super) fn encode_to_memory(source: &dyn FrameSource, rate: f64, format: &str, settings: &EncodeSettings) -> Result<(EncodeSummary, Vec<u8>)> {
     let mut summary = encode(
         source,
         FrameRate::from_f64(rate).unwrap(),

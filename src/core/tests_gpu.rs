@@ -8,7 +8,7 @@ use std::time::Instant;
 use ffmpeg_next as ff;
 
 use super::cuda::{self, CudaFrames, DeviceBuffer, Gpu};
-use super::tests::{decode_planes, nchw_frames, nchw_to_nhwc};
+use super::tests::{decode_planes, encode_to_memory, nchw_frames, nchw_to_nhwc};
 use super::*;
 
 fn gpu_or_skip(test: &str) -> Option<Arc<Gpu>> {
@@ -180,10 +180,7 @@ fn encodes_free_their_gpu_and_pinned_memory() {
     }
     assert_eq!(live(), (Some(0), Some(0)), "a dropped converter and frame leave nothing");
     for _ in 0..3 {
-        encode(&device, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &EncodeSettings::default(), &Unwatched, || {
-            Ok(Box::new(MemorySink::new()))
-        })
-        .unwrap();
+        encode_to_memory(&device, 30.0, "mp4", &EncodeSettings::default()).unwrap();
         assert_eq!(live(), (Some(0), Some(0)), "a finished encode leaves no device or pinned memory behind");
     }
 }
@@ -258,14 +255,7 @@ fn luma_psnr(source: &[u8], decoded: &[[Vec<u8>; 3]], h: usize, w: usize) -> f64
 fn cuda_input_encodes_like_host_input() {
     let Some(gpu) = gpu_or_skip("cuda_input_encodes_like_host_input") else { return };
     let (n, h, w) = (8, 48, 64);
-    let encode_planes = |src: &dyn FrameSource, settings: &EncodeSettings| {
-        let mut s = encode(src, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mkv").unwrap(), settings, &Unwatched, || {
-            Ok(Box::new(MemorySink::new()))
-        })
-        .unwrap();
-        let SinkOutput::Memory(bytes) = std::mem::replace(&mut s.output, SinkOutput::Streamed) else { panic!() };
-        decode_planes(&bytes, "mkv")
-    };
+    let encode_planes = |src: &dyn FrameSource, settings: &EncodeSettings| decode_planes(&encode_to_memory(src, 30.0, "mkv", settings).unwrap().1, "mkv");
     let lossless = EncodeSettings {
         codec: Some("libx264".into()),
         extra: vec![("qp".into(), OptionValue::Num(0.0)), ("threads".into(), OptionValue::Num(1.0))],
@@ -299,12 +289,8 @@ fn formats_the_kernels_do_not_write_are_converted_on_the_host() {
     for (codec, format) in [("gif", "gif"), ("libx264rgb", "mkv")] {
         let settings = EncodeSettings { codec: Some(codec.into()), ..Default::default() };
         let run = |src: &dyn FrameSource| {
-            let mut s = encode(src, FrameRate::from_f64(10.0).unwrap(), Container::resolve(format).unwrap(), &settings, &Unwatched, || {
-                Ok(Box::new(MemorySink::new()))
-            })
-            .unwrap();
-            let SinkOutput::Memory(bytes) = std::mem::replace(&mut s.output, SinkOutput::Streamed) else { panic!() };
-            (s.pixel_format.clone(), decode_planes(&bytes, format))
+            let (summary, bytes) = encode_to_memory(src, 10.0, format, &settings).unwrap();
+            (summary.pixel_format, decode_planes(&bytes, format))
         };
         let ((pix, a), (_, b)) = (run(&device), run(&host));
         assert_eq!(a.len(), n, "{codec}");
@@ -326,11 +312,7 @@ fn bad_pointers_sizes_and_devices_are_errors() {
     assert_eq!(device.code, ErrorCode::InvalidArgValue, "{}", device.message);
     let s = EncodeSettings { pixel_format: Some("yuv444p".into()), ..Default::default() };
     let frames = CudaFrames::new(buffer.ptr(), [1, 3, 16, 16], Layout::Nchw, 0, Some(buffer)).unwrap();
-    let err = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &s, &Unwatched, || {
-        Ok(Box::new(MemorySink::new()))
-    })
-    .err()
-    .unwrap();
+    let err = encode_to_memory(&frames, 30.0, "mp4", &s).err().unwrap();
     assert_eq!(err.code, ErrorCode::InvalidArgValue);
     assert!(err.message.contains("pixelFormat"), "{}", err.message);
     println!("| errors | bad pointer, short allocation, device 999, pixelFormat on CUDA frames: refused with codes |");
@@ -344,7 +326,7 @@ fn nvenc_is_used_where_it_runs_and_reported_where_it_does_not() {
     let frames = on_gpu(&gpu, &data, [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let run = |codec: Option<&str>| {
         let s = EncodeSettings { codec: codec.map(String::from), ..Default::default() };
-        encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &s, &Unwatched, || Ok(Box::new(MemorySink::new())))
+        encode_to_memory(&frames, 30.0, "mp4", &s).map(|(summary, _)| summary)
     };
     let default = run(None).expect("the default codec always encodes");
     match run(Some("h264_nvenc")) {
@@ -399,7 +381,7 @@ fn gpu_timings() {
         let s = EncodeSettings { codec: Some("libx264".into()), preset: Some(OptionValue::Str(preset.into())), ..Default::default() };
         let time = |src: &dyn FrameSource| {
             let start = Instant::now();
-            encode(src, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &s, &Unwatched, || Ok(Box::new(MemorySink::new()))).unwrap();
+            encode_to_memory(src, 30.0, "mp4", &s).unwrap();
             n as f64 / start.elapsed().as_secs_f64()
         };
         let (gpu_fps, cpu_fps) = (time(&device), time(&host));
