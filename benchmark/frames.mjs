@@ -18,6 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+// The tests' seeded PRNG (mulberry32): the same numbers for the same seed.
+import { prng } from '../__test__/helpers/frames.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const DATA_DIR = path.join(HERE, 'data');
@@ -30,18 +32,6 @@ export const SIZES = [
   { name: '720p', width: 1280, height: 720, frames: 300 },
   { name: '1080p', width: 1920, height: 1080, frames: 120 },
 ];
-
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-export function prng(seed = 1) {
-  let a = seed >>> 0;
-  return function next() {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const clamp8 = (v) => (v < 0 ? 0 : v > 255 ? 255 : v | 0);
 
