@@ -122,16 +122,22 @@ pub fn attach(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Fa
     }
     let state = StreamState::new(stream, false)?;
     for event in ["drain", "error", "close", "finish"] {
-        let weak = Rc::downgrade(&state);
-        let listener = js::function(env, "onFramecodecStream", move |arg| {
-            if let Some(state) = weak.upgrade() {
-                state.borrow_mut().on_event(event, arg);
-            }
-        })?;
+        let listener = add_listener(env, &state, event, "onFramecodecStream")?;
         stream.call_method("on", &[js::string(env, event)?, listener]).map_err(Failure::Js)?;
-        state.borrow_mut().listeners.push((event, StrongRef::new(listener)?));
     }
     Ok(state)
+}
+
+/// A JS function that forwards `event` to the state (while it lives), kept by the state.
+fn add_listener(env: sys::napi_env, state: &SharedStreamState, event: &'static str, name: &str) -> Result<JsVal, Failure> {
+    let weak = Rc::downgrade(state);
+    let listener = js::function(env, name, move |arg| {
+        if let Some(state) = weak.upgrade() {
+            state.borrow_mut().on_event(event, arg);
+        }
+    })?;
+    state.borrow_mut().listeners.push((event, StrongRef::new(listener)?));
+    Ok(listener)
 }
 
 /// A WHATWG `WritableStream`: we take its writer; `writer.ready` is our 'drain', `writer.closed`
@@ -144,13 +150,7 @@ fn attach_web(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Fa
     let writer = stream.call_method("getWriter", &[]).map_err(Failure::Js)?;
     let state = StreamState::new(writer, true)?;
     for event in ["drain", "error", "finish", "ignore"] {
-        let weak = Rc::downgrade(&state);
-        let listener = js::function(env, "onFramecodecWebStream", move |arg| {
-            if let Some(state) = weak.upgrade() {
-                state.borrow_mut().on_event(event, arg);
-            }
-        })?;
-        state.borrow_mut().listeners.push((event, StrongRef::new(listener)?));
+        add_listener(env, &state, event, "onFramecodecWebStream")?;
     }
     let closed = writer.get("closed")?;
     let (on_closed, on_error) = {
