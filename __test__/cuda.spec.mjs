@@ -62,6 +62,13 @@ const LAYOUTS = [
   ['RGBA', nchwToRgba(nchw, N, H, W), [N, H, W, 4], 'NHWC'],
 ];
 const LOSSLESS = { codec: 'libx264', extraOptions: { qp: 0 } };
+/** The NCHW test frames on the host. */
+const HOST = { data: nchw, shape: [N, 3, H, W] };
+
+/** The raw yuv420p planes of a lossless mkv (a Buffer or a path), to compare exactly. */
+const yuv = (mkv) => Buffer.from(decodeRaw(mkv, 'yuv420p', { ext: 'mkv' }));
+/** A lossless mkv of frames (host frames: the reference CUDA input must decode to). */
+const lossless = (frames) => new VideoEncoder(frames, { frameRate: 30 }).toBuffer('mkv', LOSSLESS);
 
 /** Runs fn(frames) with frames uploaded to the GPU, freeing them afterwards whatever happens. */
 async function withUpload(host, fn, options) {
@@ -83,18 +90,16 @@ gpuTest('every layout converts on the GPU exactly as on the CPU (lossless encode
       const enc = new VideoEncoder(frames, { frameRate: 30 });
       t.is(enc.device, 'cuda:0');
       t.deepEqual([enc.frameCount, enc.height, enc.width], [N, H, W]);
-      const gpu = await enc.toBuffer('mkv', LOSSLESS);
-      const cpu = await new VideoEncoder({ data, shape, layout }, { frameRate: 30 }).toBuffer('mkv', LOSSLESS);
-      const [a, b] = [decodeRaw(gpu, 'yuv420p', { ext: 'mkv' }), decodeRaw(cpu, 'yuv420p', { ext: 'mkv' })];
+      const [a, b] = [yuv(await enc.toBuffer('mkv', LOSSLESS)), yuv(await lossless({ data, shape, layout }))];
       t.is(a.length, N * (H * W + 2 * (H / 2) * (W / 2)), `${name}: ${N} frames`);
-      t.true(Buffer.from(a).equals(Buffer.from(b)), `${name}: GPU and CPU conversions give the same YUV`);
+      t.true(a.equals(b), `${name}: GPU and CPU conversions give the same YUV`);
     });
   }
 });
 
 gpuTest('toFile, toBuffer and toStream all take CUDA frames, with the default codec and color tags', async (t) => {
   const dir = tmpDirFor(t);
-  await withUpload({ data: nchw, shape: [N, 3, H, W] }, async (frames) => {
+  await withUpload(HOST, async (frames) => {
     const enc = new VideoEncoder(frames, { frameRate: 25 });
     const file = path.join(dir, 'cuda.mp4');
     const result = await enc.toFile(file);
@@ -105,7 +110,7 @@ gpuTest('toFile, toBuffer and toStream all take CUDA frames, with the default co
     t.is(v.color_space, 'bt709');
     t.is(v.color_range, 'tv');
     // With libx264, the same frames give the same video as host input; NVENC's differs but is close.
-    const host = new VideoEncoder({ data: nchw, shape: [N, 3, H, W] }, { frameRate: 25 });
+    const host = new VideoEncoder(HOST, { frameRate: 25 });
     const hostFile = path.join(dir, 'host.mp4');
     await host.toFile(hostFile);
     const reference = decodeRgb(hostFile, W, H);
@@ -124,7 +129,7 @@ gpuTest('toFile, toBuffer and toStream all take CUDA frames, with the default co
 });
 
 gpuTest('an explicit NVENC codec on a GPU without NVENC rejects with ERR_ENCODER_UNAVAILABLE naming the device', async (t) => {
-  await withUpload({ data: nchw, shape: [N, 3, H, W] }, async (frames) => {
+  await withUpload(HOST, async (frames) => {
     const enc = new VideoEncoder(frames, { frameRate: 30 });
     const dir = tmpDirFor(t);
     const byDefault = await enc.toFile(path.join(dir, 'default.mp4'));
@@ -141,26 +146,23 @@ gpuTest('an explicit NVENC codec on a GPU without NVENC rejects with ERR_ENCODER
 
 gpuTest('extraOptions colorspace / color_range change the GPU conversion and the tags as on the CPU', async (t) => {
   const opts = { ...LOSSLESS, extraOptions: { ...LOSSLESS.extraOptions, colorspace: 'bt470bg', color_range: 'pc' } };
-  await withUpload({ data: nchw, shape: [N, 3, H, W] }, async (frames) => {
+  await withUpload(HOST, async (frames) => {
     const gpu = await new VideoEncoder(frames, { frameRate: 30 }).toBuffer('mkv', opts);
-    const cpu = await new VideoEncoder({ data: nchw, shape: [N, 3, H, W] }, { frameRate: 30 }).toBuffer('mkv', opts);
+    const cpu = await new VideoEncoder(HOST, { frameRate: 30 }).toBuffer('mkv', opts);
     const v = probe(gpu, { ext: 'mkv' }).video;
     t.is(v.color_space, 'bt470bg');
     t.is(v.color_range, 'pc');
-    t.true(Buffer.from(decodeRaw(gpu, 'yuv420p', { ext: 'mkv' })).equals(Buffer.from(decodeRaw(cpu, 'yuv420p', { ext: 'mkv' }))));
-    const bt709 = await new VideoEncoder(frames, { frameRate: 30 }).toBuffer('mkv', LOSSLESS);
-    t.false(Buffer.from(decodeRaw(bt709, 'yuv420p', { ext: 'mkv' })).equals(Buffer.from(decodeRaw(gpu, 'yuv420p', { ext: 'mkv' }))), 'the matrix matters');
+    t.true(yuv(gpu).equals(yuv(cpu)));
+    t.false(yuv(await lossless(frames)).equals(yuv(gpu)), 'the matrix matters');
   });
 });
 
 gpuTest('a pointer into an upload (a slice of its frames) encodes those frames', async (t) => {
-  await withUpload({ data: nchw, shape: [N, 3, H, W] }, async (frames) => {
+  await withUpload(HOST, async (frames) => {
     const frameBytes = 3 * H * W;
     const slice = { cudaPtr: frames.cudaPtr + BigInt(4 * frameBytes), shape: [N - 4, 3, H, W] };
-    const gpu = await new VideoEncoder(slice, { frameRate: 30 }).toBuffer('mkv', LOSSLESS);
-    const host = nchw.subarray(4 * frameBytes);
-    const cpu = await new VideoEncoder({ data: host, shape: [N - 4, 3, H, W] }, { frameRate: 30 }).toBuffer('mkv', LOSSLESS);
-    t.true(Buffer.from(decodeRaw(gpu, 'yuv420p', { ext: 'mkv' })).equals(Buffer.from(decodeRaw(cpu, 'yuv420p', { ext: 'mkv' }))));
+    const host = { data: nchw.subarray(4 * frameBytes), shape: [N - 4, 3, H, W] };
+    t.true(yuv(await lossless(slice)).equals(yuv(await lossless(host))));
     throwsCode(t, () => new VideoEncoder({ cudaPtr: frames.cudaPtr + BigInt(4 * frameBytes), shape: [N - 3, 3, H, W] }, { frameRate: 30 }),
       'ERR_INVALID_ARG_VALUE', { includes: [String(frameBytes * (N - 4)), String(frameBytes * (N - 3))] });
   });
@@ -184,21 +186,21 @@ gpuTest('bad device pointers, short allocations, unknown devices and pixelFormat
 });
 
 gpuTest('free() releases the memory, is idempotent, and waits for encodes still reading the frames', async (t) => {
-  const frames = cuda.upload({ data: nchw, shape: [N, 3, H, W] });
+  const frames = cuda.upload(HOST);
   const enc = new VideoEncoder(frames, { frameRate: 30 });
   const pending = enc.toBuffer('mkv', LOSSLESS);
   frames.free();
   frames.free();
   t.is(frames.cudaPtr, 0n);
   t.is(frames.byteLength, 0);
-  const cpu = await new VideoEncoder({ data: nchw, shape: [N, 3, H, W] }, { frameRate: 30 }).toBuffer('mkv', LOSSLESS);
-  t.true(Buffer.from(decodeRaw(await pending, 'yuv420p', { ext: 'mkv' })).equals(Buffer.from(decodeRaw(cpu, 'yuv420p', { ext: 'mkv' }))),
+  const cpu = await lossless(HOST);
+  t.true(yuv(await pending).equals(yuv(cpu)),
     'the encode started before free() still reads its frames');
   throwsCode(t, () => new VideoEncoder(frames, { frameRate: 30 }), 'ERR_INVALID_ARG_VALUE', { includes: ['not device memory'] });
 });
 
 gpuTest('progress, abort and concurrent encodes of the same device frames', async (t) => {
-  await withUpload({ data: nchw, shape: [N, 3, H, W] }, async (frames) => {
+  await withUpload(HOST, async (frames) => {
     const enc = new VideoEncoder(frames, { frameRate: 30 });
     const seen = [];
     await enc.toBuffer('mp4', { onProgress: (p) => seen.push(p.framesEncoded) });
@@ -210,20 +212,18 @@ gpuTest('progress, abort and concurrent encodes of the same device frames', asyn
     await rejectsCode(t, enc.toFile(file, { signal: ac.signal }), 'ABORT_ERR', { name: 'AbortError' });
     t.false(fs.existsSync(file));
     const outputs = await Promise.all([0, 1, 2, 3].map(() => enc.toBuffer('mkv', LOSSLESS)));
-    const first = Buffer.from(decodeRaw(outputs[0], 'yuv420p', { ext: 'mkv' }));
-    for (const out of outputs.slice(1)) t.true(Buffer.from(decodeRaw(out, 'yuv420p', { ext: 'mkv' })).equals(first));
+    const first = yuv(outputs[0]);
+    for (const out of outputs.slice(1)) t.true(yuv(out).equals(first));
   });
 });
 
 const multiGpuTest = hasGpu && cuda.deviceCount() >= 2 ? test : test.skip;
 multiGpuTest('CUDA (needs 2 devices): frames on cuda:1 encode there, and a wrong device is named', async (t) => {
-  await withUpload({ data: nchw, shape: [N, 3, H, W] }, async (frames) => {
+  await withUpload(HOST, async (frames) => {
     t.is(frames.device, 1);
     const enc = new VideoEncoder(frames, { frameRate: 30 });
     t.is(enc.device, 'cuda:1');
-    const cpu = await new VideoEncoder({ data: nchw, shape: [N, 3, H, W] }, { frameRate: 30 }).toBuffer('mkv', LOSSLESS);
-    const gpu = await enc.toBuffer('mkv', LOSSLESS);
-    t.true(Buffer.from(decodeRaw(gpu, 'yuv420p', { ext: 'mkv' })).equals(Buffer.from(decodeRaw(cpu, 'yuv420p', { ext: 'mkv' }))));
+    t.true(yuv(await enc.toBuffer('mkv', LOSSLESS)).equals(yuv(await lossless(HOST))));
     throwsCode(t, () => new VideoEncoder({ cudaPtr: frames.cudaPtr, shape: [N, 3, H, W], device: 0 }, { frameRate: 30 }),
       'ERR_INVALID_ARG_VALUE', { includes: ['memory of cuda:1', 'device: 1'] });
   }, { device: 1 });
@@ -251,8 +251,7 @@ fakeDriverTest('CUDA (needs the stand-in driver): where the driver refuses the s
   const result = JSON.parse(execFileSync(process.execPath, ['-e', child, Buffer.from(nchw).toString('base64')], { env }).toString());
   if (result.ok) {
     t.log('libnvrtc present: the kernels were compiled for this GPU at run time');
-    const cpu = await new VideoEncoder({ data: nchw, shape: [N, 3, H, W] }, { frameRate: 30 }).toBuffer('mkv', LOSSLESS);
-    t.true(Buffer.from(decodeRaw(out, 'yuv420p')).equals(Buffer.from(decodeRaw(cpu, 'yuv420p', { ext: 'mkv' }))));
+    t.true(yuv(out).equals(yuv(await lossless(HOST))));
   } else {
     t.log(`no libnvrtc: ${result.message}`);
     t.is(result.code, 'ERR_CUDA_UNAVAILABLE');
