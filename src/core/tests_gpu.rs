@@ -137,27 +137,31 @@ fn gpu_converted_frames_are_pinned_and_reused_once_the_encoder_lets_go() {
     println!("| pinned host frames | page-locked, reused in place, a fresh one while the encoder holds one |");
 }
 
+/// A test hook of the stand-in driver (scripts/cuda-emulation), or None under a real driver. Panics
+/// if the stand-in lacks it.
+///
+/// # Safety
+/// `F` must be the hook's C signature.
+unsafe fn fake_driver_hook<F: Copy>(name: &str) -> Option<F> {
+    std::env::var_os("FRAMECODEC_FAKE_CUDA")?;
+    // SAFETY: the caller gives the symbol's type; the library stays loaded for the process.
+    let symbol = unsafe { cudarc::driver::sys::culib().get::<F>(name.as_bytes()) };
+    Some(*symbol.unwrap_or_else(|e| panic!("the stand-in driver has no hook {name}: {e}")))
+}
+
 /// Under the stand-in driver: marks `ptr`'s allocation as still being written by queued work.
 fn fake_driver_write_pending(ptr: u64) -> bool {
-    if std::env::var_os("FRAMECODEC_FAKE_CUDA").is_none() {
-        return false;
-    }
-    // SAFETY: the stand-in driver exports this hook with this signature.
-    unsafe {
-        let hook = cudarc::driver::sys::culib().get::<unsafe extern "C" fn(u64)>(b"fake_cuda_write_pending").expect("the stand-in driver's hook");
-        hook(ptr);
-    }
+    // SAFETY: the hook's signature.
+    let Some(hook) = (unsafe { fake_driver_hook::<unsafe extern "C" fn(u64)>("fake_cuda_write_pending") }) else { return false };
+    // SAFETY: the hook only records the address.
+    unsafe { hook(ptr) };
     true
 }
 
 /// Under the stand-in driver: live allocations of exactly `size` bytes (pinned host memory if `host`).
 fn fake_driver_live_allocations(size: usize, host: bool) -> Option<i32> {
-    std::env::var_os("FRAMECODEC_FAKE_CUDA")?;
-    // SAFETY: the stand-in driver exports this hook with this signature.
-    unsafe {
-        let hook = cudarc::driver::sys::culib().get::<unsafe extern "C" fn(usize, i32) -> i32>(b"fake_cuda_live_allocations").ok()?;
-        Some(hook(size, host as i32))
-    }
+    // SAFETY: the hook's signature; it only reads the driver's table.
+    unsafe { fake_driver_hook::<unsafe extern "C" fn(usize, i32) -> i32>("fake_cuda_live_allocations").map(|hook| hook(size, host as i32)) }
 }
 
 #[test]
