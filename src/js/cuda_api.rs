@@ -91,7 +91,7 @@ pub fn upload(env: Env, frames: Unknown, options: Option<Unknown>) -> Result<Dev
             None => super::napi_value::undefined(raw),
         };
         let ordinal = device_ordinal(device)?;
-        let bytes = frames_arg::typed_bytes(frames.get("data")?)?;
+        let bytes = super::frames_memory::typed_bytes(frames.get("data")?)?;
         let (shape, layout) = frames_arg::shape_and_layout(frames, super::napi_value::undefined(raw))?;
         let geometry = FrameGeometry::new(shape, layout)?;
         let data = crate::core::HostBytes::bytes(&bytes);

@@ -2,28 +2,11 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{FromNapiValue, Uint8Array, Uint8ClampedArray};
-use napi::sys;
-
 use crate::core::{EncodeError, ErrorCode, FrameRate, FrameSource, HostBytes, HostFrames, Layout};
 
 use super::errors::Failure;
-use super::napi_value::{typed_array_name, JsVal};
-
-/// A JS typed array's bytes, kept alive (and readable from encode threads) while this lives.
-pub enum JsBytes {
-    Uint8(Uint8Array),
-    Clamped(Uint8ClampedArray),
-}
-
-impl HostBytes for JsBytes {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            JsBytes::Uint8(a) => a.as_ref(),
-            JsBytes::Clamped(a) => a.as_ref(),
-        }
-    }
-}
+use super::frames_memory;
+use super::napi_value::JsVal;
 
 /// Validated constructor input.
 pub struct ParsedInput {
@@ -66,7 +49,7 @@ pub fn parse(frames: JsVal, options: JsVal) -> Result<ParsedInput, Failure> {
             frames.describe_type()
         )));
     };
-    let bytes = typed_bytes(data)?;
+    let bytes = frames_memory::lasting_bytes(data)?;
     let (shape, layout) = shape_and_layout(holder, options)?;
     let frames = HostFrames::new(Arc::new(bytes) as Arc<dyn HostBytes>, shape, layout)?;
     Ok(ParsedInput { frames: Arc::new(frames), frame_rate, frame_rate_value })
@@ -94,30 +77,6 @@ pub fn shape_and_layout(holder: JsVal, options: JsVal) -> Result<([i64; 4], Layo
         }
     };
     Ok((shape, layout))
-}
-
-pub fn typed_bytes(data: JsVal) -> Result<JsBytes, Failure> {
-    let Some(info) = data.typed_array() else {
-        return Err(type_error(format!(
-            "frames data must be a Uint8Array, Uint8ClampedArray or Buffer (uint8 values), got {}",
-            data.describe_type()
-        )));
-    };
-    // SAFETY: the values are typed arrays of the kind checked just before each conversion.
-    unsafe {
-        match info.kind {
-            sys::TypedarrayType::uint8_array => Ok(JsBytes::Uint8(
-                Uint8Array::from_napi_value(data.env, data.raw).map_err(|e| type_error(e.reason))?,
-            )),
-            sys::TypedarrayType::uint8_clamped_array => Ok(JsBytes::Clamped(
-                Uint8ClampedArray::from_napi_value(data.env, data.raw).map_err(|e| type_error(e.reason))?,
-            )),
-            other => Err(type_error(format!(
-                "frames data must hold uint8 values (Uint8Array, Uint8ClampedArray or Buffer), got {}",
-                typed_array_name(other)
-            ))),
-        }
-    }
 }
 
 fn parse_shape(shape: JsVal) -> Result<[i64; 4], Failure> {

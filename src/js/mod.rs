@@ -8,6 +8,7 @@ mod cuda_api;
 mod encode_job;
 mod errors;
 mod frames_arg;
+mod frames_memory;
 mod napi_value;
 mod options_arg;
 mod stream_bridge;

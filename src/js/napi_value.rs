@@ -352,3 +352,44 @@ pub fn function<F: Fn(Option<JsVal>) + 'static>(env: sys::napi_env, name: &str, 
     check(env, unsafe { sys::napi_add_finalizer(env, out, data, Some(finalize::<F>), ptr::null_mut(), ptr::null_mut()) })?;
     Ok(JsVal::new(env, out))
 }
+
+/// The global object.
+pub fn global(env: sys::napi_env) -> JsResult<JsVal> {
+    let mut out = ptr::null_mut();
+    // SAFETY: plain query in a live environment.
+    check(env, unsafe { sys::napi_get_global(env, &mut out) })?;
+    Ok(JsVal::new(env, out))
+}
+
+/// A new, zeroed, fixed-length `ArrayBuffer` of `len` bytes.
+pub fn array_buffer(env: sys::napi_env, len: usize) -> JsResult<JsVal> {
+    let (mut data, mut out) = (ptr::null_mut(), ptr::null_mut());
+    // SAFETY: Node allocates the buffer; we do not keep `data`.
+    check(env, unsafe { sys::napi_create_arraybuffer(env, len, &mut data, &mut out) })?;
+    Ok(JsVal::new(env, out))
+}
+
+impl JsVal {
+    /// The `ArrayBuffer` (or `SharedArrayBuffer`) under a typed array, and whether it is an
+    /// `ArrayBuffer` (`false` for a `SharedArrayBuffer`).
+    pub fn typed_array_buffer(&self) -> JsResult<(JsVal, bool)> {
+        let mut kind = 0;
+        let (mut len, mut data, mut buffer, mut offset) = (0usize, ptr::null_mut(), ptr::null_mut(), 0usize);
+        // SAFETY: the caller checked that this is a typed array; out-pointers are locals.
+        check(self.env, unsafe {
+            sys::napi_get_typedarray_info(self.env, self.raw, &mut kind, &mut len, &mut data, &mut buffer, &mut offset)
+        })?;
+        let mut is_array_buffer = false;
+        // SAFETY: plain query on the live value just obtained.
+        unsafe { sys::napi_is_arraybuffer(self.env, buffer, &mut is_array_buffer) };
+        Ok((JsVal::new(self.env, buffer), is_array_buffer))
+    }
+
+    /// Whether this `ArrayBuffer` is detached (transferred away).
+    pub fn is_detached_array_buffer(&self) -> bool {
+        let mut detached = false;
+        // SAFETY: plain query; false for values that are not ArrayBuffers.
+        unsafe { sys::napi_is_detached_arraybuffer(self.env, self.raw, &mut detached) };
+        detached
+    }
+}
