@@ -27,8 +27,9 @@ pub trait EncodeControl: Sync {
     fn aborted(&self) -> bool {
         false
     }
-    /// Called with non-decreasing counts, at least once per 5% of the frames, and last with
-    /// `frames_encoded == total` once the file is complete.
+    /// Called with non-decreasing counts of frames the encoder has *finished* (their packets are
+    /// out, not frames handed to it: x264's lookahead holds up to ~60), at least once per 5% of the
+    /// frames, and last with `frames_encoded == total` once the output is complete.
     fn progress(&self, _frames_encoded: u64, _total: u64) {}
 }
 
@@ -62,12 +63,8 @@ pub fn encode(
     let or_aborted = |e: EncodeError| if control.aborted() { EncodeError::aborted() } else { e };
     let mut writer = open_writer(source, &config, open_sink).map_err(or_aborted)?;
     let total = geometry.count as u64;
-    let step = (total / 20).max(1);
-    let report = |done: u64| {
-        if done.is_multiple_of(step) && done < total {
-            control.progress(done, total);
-        }
-    };
+    let progress = Progress::new(control, total);
+    let report = |writer: &VideoWriter| progress.update(writer.frames_encoded());
 
     let mut converter = source.converter(&writer.frame_format())?;
     if geometry.count < 2 * QUEUE {
@@ -78,17 +75,50 @@ pub fn encode(
                 return Err(EncodeError::aborted());
             }
             converter.convert(index, &mut frame).and_then(|_| writer.write_converted(&mut frame)).map_err(or_aborted)?;
-            report(index as u64 + 1);
+            report(&writer);
         }
     } else {
         pipelined(converter.as_mut(), geometry.count, &mut writer, control, &report).map_err(or_aborted)?;
     }
+    // The flush and the trailer can take as long as many frames (x264's lookahead and frame threads,
+    // a slow preset): the abort is checked after every packet, and last just before the output is
+    // finished (a stream ended). An abort after that is the caller's to honour (see `PendingFile`).
+    let summary = writer
+        .finish_watched(&mut |encoded| {
+            if control.aborted() {
+                return Err(EncodeError::aborted());
+            }
+            progress.update(encoded);
+            Ok(())
+        })
+        .map_err(or_aborted)?;
     if control.aborted() {
         return Err(EncodeError::aborted());
     }
-    let summary = writer.finish().map_err(or_aborted)?;
     control.progress(total, total);
     Ok(summary)
+}
+
+/// Reports frames encoded to the control each time they cross another 5% of the total.
+struct Progress<'a> {
+    control: &'a dyn EncodeControl,
+    total: u64,
+    step: u64,
+    reported: std::cell::Cell<u64>,
+}
+
+impl<'a> Progress<'a> {
+    fn new(control: &'a dyn EncodeControl, total: u64) -> Progress<'a> {
+        Progress { control, total, step: (total / 20).max(1), reported: std::cell::Cell::new(0) }
+    }
+
+    fn update(&self, encoded: u64) {
+        let encoded = encoded.min(self.total);
+        if encoded / self.step > self.reported.get() / self.step && encoded < self.total {
+            self.reported.set(encoded);
+            self.control.progress(encoded, self.total);
+        }
+    }
 }
 
 /// Opens the writer. For frames on a GPU with no codec asked for, tries the container's codec on NVENC
@@ -139,7 +169,7 @@ fn pipelined(
     count: usize,
     writer: &mut VideoWriter,
     control: &dyn EncodeControl,
-    report: &dyn Fn(u64),
+    report: &dyn Fn(&VideoWriter),
 ) -> Result<()> {
     let (converted_tx, converted_rx) = mpsc::sync_channel::<Result<frame::Video>>(QUEUE);
     let (recycled_tx, recycled_rx) = mpsc::channel::<frame::Video>();
@@ -163,7 +193,7 @@ fn pipelined(
             })
             .map_err(|e| EncodeError::new(super::error::ErrorCode::Encode, format!("cannot start a conversion thread: {e}")))?;
         let fed = (|| {
-            for index in 0..count {
+            for _ in 0..count {
                 if control.aborted() {
                     return Err(EncodeError::aborted());
                 }
@@ -171,7 +201,7 @@ fn pipelined(
                 let mut frame = converted_rx.recv().map_err(|_| EncodeError::aborted())??;
                 writer.write_converted(&mut frame)?;
                 let _ = recycled_tx.send(frame);
-                report(index as u64 + 1);
+                report(writer);
             }
             Ok(())
         })();

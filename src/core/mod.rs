@@ -35,7 +35,7 @@ pub use hw_frames::{CudaContextHandle, CudaHwFrames};
 pub use frames::{Device, FrameConverter, FrameGeometry, FrameSource, HostBytes, HostFrames, InputPixels, Layout, RgbPicture};
 pub use options::{EncodeSettings, OptionValue, Preset};
 pub use rate::FrameRate;
-pub use sink::{FileSink, MemorySink, SharedSink, Sink, SinkOutput};
+pub use sink::{FileSink, MemorySink, PendingFile, SharedSink, Sink, SinkOutput};
 pub use stream_sink::{ChunkConsumer, StreamMode, StreamSink};
 pub use writer::{EncodeSummary, VideoWriter, WriterConfig};
 

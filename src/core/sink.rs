@@ -1,5 +1,5 @@
 //! Where encoded bytes go: a file (written beside its destination, renamed on success), memory, or
-//! (later) a JS stream. Muxers write through FFmpeg's custom I/O into a [`Sink`].
+//! a stream (`stream_sink.rs`). Muxers write through FFmpeg's custom I/O into a [`Sink`].
 //!
 //! Why a shared slot: FFmpeg's output context owns the I/O adapter until it is freed, but we need the
 //! sink back afterwards (to rename the file, to hand out the buffer) and the real `io::Error` of a
@@ -16,7 +16,9 @@ use super::error::{EncodeError, Result};
 /// What a finished sink produced.
 #[derive(Debug)]
 pub enum SinkOutput {
-    File(PathBuf),
+    /// A complete file, still under its temporary name: [`PendingFile::commit`] renames it over its
+    /// destination, dropping it removes it.
+    File(PendingFile),
     Memory(Vec<u8>),
     /// Bytes went elsewhere (a stream).
     Streamed,
@@ -98,15 +100,41 @@ impl Sink for FileSink {
 
     fn finish(mut self: Box<Self>) -> io::Result<SinkOutput> {
         let file = self.file.take().expect("finish once");
-        let done = file.sync_data().and_then(|_| {
-            drop(file);
-            fs::rename(&self.temp, &self.dest)
-        });
-        if let Err(e) = done {
-            let _ = fs::remove_file(&self.temp);
-            return Err(e);
+        let pending = PendingFile { temp: Some(self.temp.clone()), dest: self.dest.clone() };
+        // On failure `pending` is dropped, which removes the temporary file.
+        file.sync_data()?;
+        drop(file);
+        Ok(SinkOutput::File(pending))
+    }
+}
+
+/// A complete output file under its temporary name, not yet at its destination.
+///
+/// Why two steps: the encode is not over when the file is complete. An abort or a throwing
+/// `onProgress` can still arrive before the Promise settles, and must leave a pre-existing `dest`
+/// as it was. So the rename is the very last step, taken by whoever settles the encode.
+#[derive(Debug)]
+pub struct PendingFile {
+    temp: Option<PathBuf>,
+    dest: PathBuf,
+}
+
+impl PendingFile {
+    /// Renames the file over its destination.
+    pub fn commit(mut self) -> io::Result<PathBuf> {
+        let temp = self.temp.take().expect("commit once");
+        fs::rename(&temp, &self.dest).inspect_err(|_| {
+            let _ = fs::remove_file(&temp);
+        })?;
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = fs::remove_file(temp);
         }
-        Ok(SinkOutput::File(self.dest.clone()))
     }
 }
 
@@ -294,7 +322,18 @@ mod tests {
         sink.write_all(b"hello world").unwrap();
         sink.seek(SeekFrom::Start(0)).unwrap();
         sink.write_all(b"J").unwrap();
-        sink.finish().unwrap();
+        let SinkOutput::File(pending) = sink.finish().unwrap() else { panic!("a file") };
+        assert_eq!(fs::read(&dest).unwrap(), b"old", "dest untouched until the commit");
+        drop(pending);
+        assert_eq!(fs::read(&dest).unwrap(), b"old", "an uncommitted file is discarded");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "no temp file left");
+
+        let mut sink = Box::new(FileSink::create(&dest).unwrap());
+        sink.write_all(b"hello world").unwrap();
+        sink.seek(SeekFrom::Start(0)).unwrap();
+        sink.write_all(b"J").unwrap();
+        let SinkOutput::File(pending) = sink.finish().unwrap() else { panic!("a file") };
+        assert_eq!(pending.commit().unwrap(), dest);
         assert_eq!(fs::read(&dest).unwrap(), b"Jello world");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         fs::remove_dir_all(&dir).unwrap();

@@ -282,6 +282,9 @@ fn file_sink_writes_dest_and_leaves_no_temp() {
         Ok(Box::new(FileSink::create(&dest)?))
     })
     .unwrap();
+    assert!(!dest.exists(), "the file reaches dest only when committed");
+    let SinkOutput::File(pending) = summary.output else { panic!("a file") };
+    assert_eq!(pending.commit().unwrap(), dest);
     assert_eq!(summary.bytes, std::fs::metadata(&dest).unwrap().len());
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
     std::fs::remove_dir_all(dir).unwrap();
@@ -448,10 +451,12 @@ fn faststart_moves_the_index_to_the_front_in_files_and_memory() {
 
     let dir = temp_dir("faststart");
     let dest = dir.join("fast.mp4");
-    encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::from_path(&dest).unwrap(), &faststart, &Unwatched, || {
+    let summary = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::from_path(&dest).unwrap(), &faststart, &Unwatched, || {
         Ok(Box::new(FileSink::create(&dest)?))
     })
     .unwrap();
+    let SinkOutput::File(pending) = summary.output else { panic!("a file") };
+    pending.commit().unwrap();
     let on_disk = std::fs::read(&dest).unwrap();
     assert!(pos(&on_disk, b"moov") < pos(&on_disk, b"mdat"), "moov before mdat on disk");
     assert_eq!(decode(&dest).planes.len(), n);

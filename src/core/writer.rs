@@ -70,6 +70,8 @@ pub struct VideoWriter {
     codec_time_base: Rational,
     stream_time_base: Rational,
     frames: i64,
+    /// Packets muxed so far: frames the encoder has finished.
+    packets: u64,
     /// Serves the muxer's read-back of its own output; freed after `output`.
     _read_back: Box<ReadBack>,
     sink: SharedSink,
@@ -194,6 +196,7 @@ impl VideoWriter {
             codec_time_base,
             stream_time_base,
             frames: 0,
+            packets: 0,
             _read_back: read_back,
             sink,
             format_name,
@@ -206,6 +209,12 @@ impl VideoWriter {
     /// Frames written so far.
     pub fn frames(&self) -> u64 {
         self.frames as u64
+    }
+
+    /// Frames the encoder has finished (their packets are muxed). Lags [`VideoWriter::frames`] by
+    /// what the encoder holds (x264's lookahead: up to ~60 frames).
+    pub fn frames_encoded(&self) -> u64 {
+        self.packets
     }
 
     /// Converts and encodes one host frame; muxes whatever packets the encoder has ready.
@@ -234,19 +243,27 @@ impl VideoWriter {
             .send_frame(frame)
             .map_err(|e| ffmpeg_failure(ErrorCode::Encode, &format!("{} failed to encode frame {}", self.codec_name, self.frames), e.into(), &log))?;
         self.frames += 1;
-        self.drain(&log)
+        self.drain(&log, &mut |_| Ok(()))
     }
 
     /// Flushes the encoder, writes the trailer and finishes the sink.
-    pub fn finish(mut self) -> Result<EncodeSummary> {
+    pub fn finish(self) -> Result<EncodeSummary> {
+        self.finish_watched(&mut |_| Ok(()))
+    }
+
+    /// [`VideoWriter::finish`], calling `watch` with [`VideoWriter::frames_encoded`] after each packet
+    /// of the flush and once more after the trailer, just before the sink is finished (a stream
+    /// ended): an error from `watch` (an abort) stops there and discards the output.
+    pub fn finish_watched(mut self, watch: &mut dyn FnMut(u64) -> Result<()>) -> Result<EncodeSummary> {
         let log = LogCapture::start();
         self.encoder
             .send_eof()
             .map_err(|e| ffmpeg_failure(ErrorCode::Encode, "cannot flush the encoder", e.into(), &log))?;
-        self.drain(&log)?;
+        self.drain(&log, watch)?;
         self.output
             .write_trailer()
             .map_err(|e| output_failure(&self.sink, &format!("cannot finish the {} file", self.format_name), e.into(), &log))?;
+        watch(self.packets)?;
         let VideoWriter { output, _read_back, sink, format_name, codec_name, pixel_format, frames, .. } = self;
         drop(output); // flushes FFmpeg's I/O buffer into the sink
         drop(_read_back);
@@ -265,7 +282,7 @@ impl VideoWriter {
         })
     }
 
-    fn drain(&mut self, log: &LogCapture) -> Result<()> {
+    fn drain(&mut self, log: &LogCapture, watch: &mut dyn FnMut(u64) -> Result<()>) -> Result<()> {
         loop {
             match self.encoder.receive_packet(&mut self.packet) {
                 Ok(()) => {
@@ -277,6 +294,8 @@ impl VideoWriter {
                     self.packet
                         .write_interleaved(&mut self.output)
                         .map_err(|e| output_failure(&self.sink, "cannot write a packet", e.into(), log))?;
+                    self.packets += 1;
+                    watch(self.packets)?;
                 }
                 Err(ffmpeg_next::Error::Eof) => return Ok(()),
                 Err(ffmpeg_next::Error::Other { errno }) if errno == libc::EAGAIN => return Ok(()),

@@ -9,17 +9,29 @@
 //! in order, so progress events are all delivered before the settle event that resolves the Promise.
 //! With separate channels (a progress callback and a deferred) the last progress call could arrive after
 //! the Promise resolved. The threadsafe function also keeps the event loop alive while the encode runs.
+//!
+//! Why the settle step decides, not the encode thread: `signal` and a throwing `onProgress` are
+//! honoured until the Promise settles, and both happen on the JS thread. So the encode thread leaves a
+//! file complete but under its temporary name ([`crate::core::PendingFile`]); the settle step delivers
+//! the last progress call, checks the abort flag, and only then renames it over `dest`.
+//!
+//! Why a cleanup hook per encode: a worker's environment can be torn down (`worker.terminate()`, an
+//! Electron reload) while its encode threads still read its frames and call its threadsafe function;
+//! both are freed with the environment. The hook, registered after the threadsafe function (Node runs
+//! cleanup hooks in reverse order), aborts the encode and joins its thread before either is freed.
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use napi::bindgen_prelude::{Buffer, ToNapiValue};
 use napi::sys;
 
 use crate::core::{EncodeControl, EncodeError, EncodeSummary, ErrorCode, SinkOutput};
+use std::mem;
 
 use super::errors::{failure_value, to_js_error, Failure};
 use super::napi_value::{self as js, JsVal, StrongRef};
@@ -56,6 +68,33 @@ struct JsState {
     /// The Writable of a `toStream` encode.
     stream: Option<SharedStreamState>,
     settled: bool,
+    /// The encode's thread, as the environment's cleanup hook sees it.
+    thread: Arc<EncodeThread>,
+    /// The cleanup hook's argument (one count of `thread`), while the hook is registered.
+    hook: Option<*const EncodeThread>,
+}
+
+/// An encode thread, for the environment's teardown.
+struct EncodeThread {
+    abort: Arc<AtomicBool>,
+    handle: Mutex<Option<JoinHandle<()>>>,
+    /// Set by the cleanup hook: the environment is being torn down, no JavaScript may run.
+    env_gone: AtomicBool,
+}
+
+/// Runs when the environment is torn down before the encode finished: stops the encode and waits for
+/// its thread, so that nothing reads the environment's memory or calls into it once it is freed.
+unsafe extern "C" fn stop_on_teardown(arg: *mut c_void) {
+    // SAFETY: `arg` is the count of the Arc given to the hook in `spawn`; the hook runs once, and
+    // `JsState::remove_hook` no longer frees it once `env_gone` is set.
+    let thread = unsafe { Arc::from_raw(arg as *const EncodeThread) };
+    thread.env_gone.store(true, Ordering::SeqCst);
+    thread.abort.store(true, Ordering::SeqCst);
+    let handle = thread.handle.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(handle) = handle {
+        // The thread notices the abort within a frame (stream waits poll it every 20 ms).
+        let _ = handle.join();
+    }
 }
 
 /// A handle on the encode's threadsafe function, sendable to the encode thread. Each handle holds
@@ -148,6 +187,7 @@ where
     let stream = stream.map(|s| stream_bridge::attach(env, s)).transpose()?;
 
     let abort = Arc::new(AtomicBool::new(false));
+    let thread = Arc::new(EncodeThread { abort: abort.clone(), handle: Mutex::new(None), env_gone: AtomicBool::new(false) });
     let mut state = Box::new(JsState {
         deferred,
         resolution,
@@ -159,6 +199,8 @@ where
         abort: abort.clone(),
         stream,
         settled: false,
+        thread: thread.clone(),
+        hook: None,
     });
     if let Some(signal) = signal {
         let flag = abort.clone();
@@ -207,13 +249,27 @@ where
         control.channel.send(Event::Settle(result));
         // Dropping `control` releases the threadsafe function; Node finalizes it after the queue drains.
     });
-    if let Err(e) = spawned {
-        // The closure (and with it the channel) was dropped: the finalizer frees the state, but the
-        // Promise must still settle.
-        let err = to_js_error(env, &EncodeError::new(ErrorCode::Encode, format!("cannot start an encode thread: {e}")), None);
-        unsafe {
-            (*state_ptr).settled = true;
-            sys::napi_reject_deferred(env, deferred, err.raw);
+    match spawned {
+        Ok(handle) => {
+            *thread.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+            let arg = Arc::into_raw(thread) as *mut c_void;
+            // SAFETY: registered on the JS thread; `arg` holds one count of the Arc, freed by the hook
+            // or by `remove_hook`. The state outlives the registration: it is freed in `finalize_state`,
+            // which removes the hook first.
+            if unsafe { sys::napi_add_env_cleanup_hook(env, Some(stop_on_teardown), arg) } == sys::Status::napi_ok {
+                unsafe { (*state_ptr).hook = Some(arg as *const EncodeThread) };
+            } else {
+                drop(unsafe { Arc::from_raw(arg as *const EncodeThread) });
+            }
+        }
+        Err(e) => {
+            // The closure (and with it the channel) was dropped: the finalizer frees the state, but the
+            // Promise must still settle.
+            let err = to_js_error(env, &EncodeError::new(ErrorCode::Encode, format!("cannot start an encode thread: {e}")), None);
+            unsafe {
+                (*state_ptr).settled = true;
+                sys::napi_reject_deferred(env, deferred, err.raw);
+            }
         }
     }
     Ok(promise)
@@ -251,23 +307,18 @@ impl JsState {
                 let _ = signal.call_method("removeEventListener", &[event, listener]);
             }
         }
-        let outcome: Result<JsVal, JsVal> = match (result, self.progress_error.take()) {
+        let outcome = match result {
+            Ok(summary) => self.conclude(env, summary),
+            Err(e) => Err(e),
+        };
+        // A throw from onProgress wins over anything it caused (the abort it requested, say).
+        let outcome: Result<JsVal, JsVal> = match (outcome, self.progress_error.take()) {
             (_, Some(thrown)) => {
                 let value = thrown.get(env);
                 thrown.release(env);
                 Err(value)
             }
-            (Ok(summary), None) => {
-                self.deliver_progress(env, summary.frames, summary.frames);
-                match self.progress_error.take() {
-                    Some(thrown) => {
-                        let value = thrown.get(env);
-                        thrown.release(env);
-                        Err(value)
-                    }
-                    None => self.resolve_value(env, summary),
-                }
-            }
+            (Ok(value), None) => Ok(value),
             (Err(e), None) => {
                 let cause = match e.code {
                     ErrorCode::Aborted => self.signal.as_ref().and_then(|s| s.get(env).get("reason").ok()),
@@ -284,6 +335,21 @@ impl JsState {
             };
         }
         self.release_refs(env);
+    }
+
+    /// The last steps of a successful encode, in order: the last progress call, the abort check (an
+    /// abort or a throwing `onProgress` up to here rejects, and the output is discarded), the rename
+    /// of a file over `dest`, the value to resolve with.
+    fn conclude(&mut self, env: sys::napi_env, mut summary: EncodeSummary) -> Result<JsVal, EncodeError> {
+        self.deliver_progress(env, summary.frames, summary.frames);
+        if self.progress_error.is_some() || self.abort.load(Ordering::SeqCst) {
+            return Err(EncodeError::aborted()); // dropping `summary` discards the output
+        }
+        if matches!(summary.output, SinkOutput::File(_)) {
+            let SinkOutput::File(pending) = mem::replace(&mut summary.output, SinkOutput::Streamed) else { unreachable!() };
+            pending.commit().map_err(|e| EncodeError::io("cannot move the finished file into place", e))?;
+        }
+        self.resolve_value(env, summary).map_err(|_| EncodeError::new(ErrorCode::Encode, "cannot create the result"))
     }
 
     fn resolve_value(&self, env: sys::napi_env, summary: EncodeSummary) -> Result<JsVal, JsVal> {
@@ -306,6 +372,20 @@ impl JsState {
         }
     }
 
+    /// Unregisters the cleanup hook once the encode thread is done with the environment.
+    fn remove_hook(&mut self, env: sys::napi_env) {
+        if let Some(arg) = self.hook.take() {
+            if !self.thread.env_gone.load(Ordering::SeqCst) {
+                // SAFETY: the hook is registered with exactly this function and argument, and has not
+                // run (`env_gone` is unset, and both run on the JS thread); its Arc count is ours to free.
+                unsafe {
+                    sys::napi_remove_env_cleanup_hook(env, Some(stop_on_teardown), arg as *mut c_void);
+                    drop(Arc::from_raw(arg));
+                }
+            }
+        }
+    }
+
     fn release_refs(&mut self, env: sys::napi_env) {
         if let Some(stream) = self.stream.take() {
             stream.borrow_mut().detach(env);
@@ -323,6 +403,9 @@ unsafe extern "C" fn dispatch(env: sys::napi_env, _js_callback: sys::napi_value,
         return;
     }
     let state = unsafe { &mut *(context as *mut JsState) };
+    if state.thread.env_gone.load(Ordering::SeqCst) {
+        return;
+    }
     // A panic must never unwind into Node.
     let _ = catch_unwind(AssertUnwindSafe(|| match *event {
         Event::Progress { done, total } => state.deliver_progress(env, done, total),
@@ -337,7 +420,13 @@ unsafe extern "C" fn dispatch(env: sys::napi_env, _js_callback: sys::napi_value,
 /// Frees the JS-thread state once the threadsafe function is released and drained.
 unsafe extern "C" fn finalize_state(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
     let mut state = unsafe { Box::from_raw(data as *mut JsState) };
+    if state.thread.env_gone.load(Ordering::SeqCst) {
+        // Torn down: no JavaScript may run, and the environment frees its references itself.
+        return;
+    }
     if !env.is_null() {
+        // Every handle on the threadsafe function is released: the encode thread is done with it.
+        state.remove_hook(env);
         if !state.settled {
             // The encode thread ended without settling (it cannot, but never leave a Promise pending).
             state.settle(env, Err(EncodeError::new(ErrorCode::Encode, "the encode ended without a result")));
