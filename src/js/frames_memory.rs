@@ -11,6 +11,7 @@
 //!   key; probed once), or cannot be set (Node older than 20.16 has no `process.getBuiltinModule`), and
 //!   for resizable `ArrayBuffer`s, the frames are copied once, here, into memory framecodec owns;
 //! - a `SharedArrayBuffer` can neither be detached nor shrink: read in place.
+//!
 //! A buffer already detached when the constructor runs is refused.
 
 use std::sync::OnceLock;
