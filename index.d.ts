@@ -101,8 +101,9 @@ export declare class DeviceFrames {
 /**
  * Encodes a batch of raw RGB frames held in memory into a video file, a Buffer or a stream.
  *
- * The frames are read in place, never copied: do not modify (or transfer) their memory while an
- * encode runs. One `VideoEncoder` can run several encodes at the same time; each runs on its own
+ * The frames are read in place, never copied: do not modify their memory while an encode runs. The
+ * constructor marks their ArrayBuffer untransferable, so that a transfer copies instead of detaching
+ * it (a resizable ArrayBuffer is copied once instead). One `VideoEncoder` can run several encodes at the same time; each runs on its own
  * thread, so the event loop stays free.
  *
  * ```js
