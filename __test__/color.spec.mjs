@@ -126,3 +126,67 @@ test('an unknown colorspace value is refused with a coded error naming it', asyn
   t.true(['ERR_INVALID_OPTION', 'ERR_INVALID_ARG_VALUE'].includes(err.code), `code ${err.code}`);
   t.true(err.message.includes('rainbow'));
 });
+
+// Primaries and transfer are tagged with the matrix's own standard's (BT.601-625 and -525 use the
+// SMPTE 170M transfer), in every container that stores them: players such as Chromium ignore a matrix
+// whose primaries/transfer are "unknown" (see chromium.spec.mjs).
+const TAGS = [
+  // extraOptions, [color_space, color_primaries, color_transfer, color_range] as ffprobe names them
+  [undefined, ['bt709', 'bt709', 'bt709', 'tv']],
+  [{ colorspace: 'bt709', color_range: 'pc' }, ['bt709', 'bt709', 'bt709', 'pc']],
+  [{ colorspace: 'bt470bg' }, ['bt470bg', 'bt470bg', 'smpte170m', 'tv']],
+  [{ colorspace: 'bt601', color_range: 'pc' }, ['bt470bg', 'bt470bg', 'smpte170m', 'pc']],
+  [{ colorspace: 'smpte170m' }, ['smpte170m', 'smpte170m', 'smpte170m', 'tv']],
+  [{ colorspace: 'fcc' }, ['fcc', 'bt470m', 'bt470m', 'tv']],
+  [{ colorspace: 'smpte240m' }, ['smpte240m', 'smpte240m', 'smpte240m', 'tv']],
+  [{ colorspace: 'bt2020nc' }, ['bt2020nc', 'bt2020', 'bt709', 'tv']],
+  // The user's color_primaries / color_trc win over the defaults.
+  [{ color_primaries: 'bt2020', color_trc: 'smpte2084' }, ['bt709', 'bt2020', 'smpte2084', 'tv']],
+  [{ colorspace: 'bt470bg', color_primaries: 'bt709', color_trc: 'iec61966-2-1' }, ['bt470bg', 'bt709', 'iec61966-2-1', 'tv']],
+  [{ color_trc: 'linear' }, ['bt709', 'bt709', 'linear', 'tv']],
+];
+const TAG_TARGETS = [
+  ['mp4', 'libx264'],
+  ['mov', 'libx264'],
+  ['mkv', 'libx264'],
+  ['webm', 'libvpx'], // VP8's bitstream has no colour fields: only the container carries them
+  ['webm', 'libvpx-vp9'],
+];
+const tagNames = (v) => [v.color_space, v.color_primaries, v.color_transfer, v.color_range];
+
+for (const [extra, want] of TAGS) {
+  test(`${extra ? JSON.stringify(extra) : 'default options'}: tagged ${want.join(' / ')} in mp4, mov, mkv, webm (vp8, vp9)`, async (t) => {
+    const enc = new VideoEncoder({ data: solidFramesNCHW(2, 16, 16, COLOR), shape: [2, 3, 16, 16] }, { frameRate: 25 });
+    for (const [ext, codec] of TAG_TARGETS) {
+      const buf = await enc.toBuffer(ext, { codec, extraOptions: extra });
+      const got = tagNames(probe(buf, { ext }).video);
+      if (codec === 'libvpx-vp9' && want[0] === 'fcc') {
+        // VP9's bitstream has no code for the FCC matrix (libvpx writes "unknown"), and that is what
+        // decoders (and ffprobe) report; primaries, transfer and range come from the container.
+        t.deepEqual(got, [undefined, ...want.slice(1)], `${ext} ${codec}`);
+        continue;
+      }
+      t.deepEqual(got, want, `${ext} ${codec}`);
+      if (ext === 'mp4' || ext === 'mov') {
+        // The container's own colour box, not only the H.264 VUI: mp4 'colr' nclx, mov 'colr' nclc.
+        t.true(buf.includes(ext === 'mp4' ? 'colrnclx' : 'colrnclc'), `${ext} has a colr box`);
+      }
+    }
+  });
+}
+
+test('10- and 12-bit bt2020nc are tagged with the BT.2020 transfer of their depth', async (t) => {
+  const enc = new VideoEncoder({ data: solidFramesNCHW(2, 16, 16, COLOR), shape: [2, 3, 16, 16] }, { frameRate: 25 });
+  const ten = await enc.toBuffer('mkv', { codec: 'libx265', pixelFormat: 'yuv420p10le', extraOptions: { colorspace: 'bt2020nc' } });
+  t.deepEqual(tagNames(probe(ten, { ext: 'mkv' }).video), ['bt2020nc', 'bt2020', 'bt2020-10', 'tv']);
+  const twelve = await enc.toBuffer('mkv', { codec: 'libx265', pixelFormat: 'yuv420p12le', extraOptions: { colorspace: 'bt2020nc' } });
+  t.deepEqual(tagNames(probe(twelve, { ext: 'mkv' }).video), ['bt2020nc', 'bt2020', 'bt2020-12', 'tv']);
+});
+
+test('RGB output carries no colour tags', async (t) => {
+  const enc = new VideoEncoder({ data: solidFramesNCHW(2, 16, 16, COLOR), shape: [2, 3, 16, 16] }, { frameRate: 25 });
+  const v = probe(await enc.toBuffer('mkv', { codec: 'libx264rgb' }), { ext: 'mkv' }).video;
+  t.log(`libx264rgb in mkv: ${tagNames(v).join(' / ')}`);
+  t.true([undefined, 'unknown'].includes(v.color_primaries), `primaries ${v.color_primaries}`);
+  t.true([undefined, 'unknown'].includes(v.color_transfer), `transfer ${v.color_transfer}`);
+});

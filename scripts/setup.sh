@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything framecodec needs on Debian/Ubuntu (FFmpeg dev packages, clang for bindgen, the
-# ffmpeg CLI used by tests and benchmarks, npm packages), then builds the native addon. Safe to rerun:
-# each step is skipped when already done.
+# ffmpeg CLI used by tests and benchmarks, Chromium for the colour tests, npm packages), then builds
+# the native addon. Safe to rerun: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,8 @@ pkg-config --exists libavcodec libavformat libavutil libswscale 2>/dev/null ||
 { command -v clang >/dev/null && ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; } || missing+=(clang libclang-dev)
 { command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || missing+=(ffmpeg)
 command -v c++ >/dev/null || missing+=(g++)
+# The colour tests play our videos in a real player: Debian's Chromium (driven by puppeteer-core).
+command -v chromium >/dev/null || missing+=(chromium)
 if ((${#missing[@]})); then
   echo "framecodec setup: installing ${missing[*]}"
   sudo=""

@@ -3,6 +3,10 @@
 //! Why one type for both: a stream tagged BT.709 but converted with BT.601 (swscale's default) shows
 //! shifted colors in every player that honours tags. So the matrix and range we convert with are the
 //! ones we tag, always. Default: BT.709, limited ("tv") range, as HD video is expected to be.
+//!
+//! The primaries and transfer are tagged too, those of the standard the matrix belongs to: Chromium
+//! ignores a matrix tag whose primaries or transfer are "unspecified" and decodes H.264 and VP8 as
+//! BT.601 (red (200,40,40) showed as (186,24,42)); `__test__/chromium.spec.mjs` checks it.
 
 use ffmpeg_next::ffi;
 
@@ -60,6 +64,36 @@ impl ColorMatrix {
         }
     }
 
+    /// The primaries of the standard this matrix comes from (FFmpeg's `vf_colorspace` presets):
+    /// BT.601-625 (bt470bg) → EBU / BT.470 B,G; BT.601-525 (smpte170m) → SMPTE-C; fcc → BT.470 M.
+    pub fn av_primaries(self) -> ffi::AVColorPrimaries {
+        use ffi::AVColorPrimaries::*;
+        match self {
+            ColorMatrix::Bt709 => AVCOL_PRI_BT709,
+            ColorMatrix::Bt470bg => AVCOL_PRI_BT470BG,
+            ColorMatrix::Smpte170m => AVCOL_PRI_SMPTE170M,
+            ColorMatrix::Fcc => AVCOL_PRI_BT470M,
+            ColorMatrix::Smpte240m => AVCOL_PRI_SMPTE240M,
+            ColorMatrix::Bt2020nc => AVCOL_PRI_BT2020,
+        }
+    }
+
+    /// The transfer of that standard. BT.601 (525 and 625 lines) specifies the SMPTE 170M curve
+    /// (H.273 transfer 6), not BT.470 B,G's analogue gamma 2.8; BT.2020 names its (BT.709) curve
+    /// by bit depth.
+    pub fn av_transfer(self, bit_depth: u32) -> ffi::AVColorTransferCharacteristic {
+        use ffi::AVColorTransferCharacteristic::*;
+        match self {
+            ColorMatrix::Bt709 => AVCOL_TRC_BT709,
+            ColorMatrix::Bt470bg | ColorMatrix::Smpte170m => AVCOL_TRC_SMPTE170M,
+            ColorMatrix::Fcc => AVCOL_TRC_GAMMA22,
+            ColorMatrix::Smpte240m => AVCOL_TRC_SMPTE240M,
+            ColorMatrix::Bt2020nc if bit_depth > 10 => AVCOL_TRC_BT2020_12,
+            ColorMatrix::Bt2020nc if bit_depth > 8 => AVCOL_TRC_BT2020_10,
+            ColorMatrix::Bt2020nc => AVCOL_TRC_BT709,
+        }
+    }
+
     /// Luma weights (Kr, Kb) of the matrix, for reference conversions in tests and GPU kernels.
     pub fn kr_kb(self) -> (f64, f64) {
         match self {
@@ -107,6 +141,25 @@ impl Default for ColorSpec {
 }
 
 impl ColorSpec {
+    /// Writes matrix, range, primaries and transfer into an unopened encoder's context (which the
+    /// stream's parameters are copied from). `extraOptions.color_primaries` / `color_trc`, set
+    /// afterwards, override the last two.
+    ///
+    /// # Safety
+    /// `ctx` is a live codec context.
+    pub unsafe fn tag(self, ctx: *mut ffi::AVCodecContext, pixel_format: ffi::AVPixelFormat) {
+        // SAFETY: a descriptor is a pointer into libavutil's static table, or null.
+        let desc = unsafe { ffi::av_pix_fmt_desc_get(pixel_format) };
+        let bit_depth = if desc.is_null() { 8 } else { unsafe { (*desc).comp[0].depth as u32 } };
+        // SAFETY: the caller guarantees a live context; these are plain fields.
+        unsafe {
+            (*ctx).colorspace = self.matrix.av_colorspace();
+            (*ctx).color_range = self.range.av_range();
+            (*ctx).color_primaries = self.matrix.av_primaries();
+            (*ctx).color_trc = self.matrix.av_transfer(bit_depth);
+        }
+    }
+
     /// The exact (unrounded) Y, Cb, Cr of an RGB pixel under this spec: the reference the converters
     /// (CPU and GPU) are tested against.
     pub fn reference_yuv(self, r: u8, g: u8, b: u8) -> (f64, f64, f64) {
@@ -133,6 +186,36 @@ mod tests {
         assert_eq!(ColorRange::parse("pc").unwrap(), ColorRange::Full);
         let err = ColorMatrix::parse("ycgco").unwrap_err();
         assert!(err.message.contains("bt709"), "{}", err.message);
+    }
+
+    #[test]
+    fn tags_primaries_and_transfer_of_the_matrix_standard() {
+        use ffi::AVColorPrimaries as P;
+        use ffi::AVColorTransferCharacteristic as T;
+        // SAFETY: a context allocated without a codec is a plain struct; freed below.
+        let mut ctx = unsafe { ffi::avcodec_alloc_context3(std::ptr::null()) };
+        assert!(!ctx.is_null());
+        let cases = [
+            (ColorMatrix::Bt709, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, P::AVCOL_PRI_BT709, T::AVCOL_TRC_BT709),
+            (ColorMatrix::Bt470bg, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, P::AVCOL_PRI_BT470BG, T::AVCOL_TRC_SMPTE170M),
+            (ColorMatrix::Smpte170m, ffi::AVPixelFormat::AV_PIX_FMT_NV12, P::AVCOL_PRI_SMPTE170M, T::AVCOL_TRC_SMPTE170M),
+            (ColorMatrix::Fcc, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, P::AVCOL_PRI_BT470M, T::AVCOL_TRC_GAMMA22),
+            (ColorMatrix::Smpte240m, ffi::AVPixelFormat::AV_PIX_FMT_YUV444P, P::AVCOL_PRI_SMPTE240M, T::AVCOL_TRC_SMPTE240M),
+            (ColorMatrix::Bt2020nc, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, P::AVCOL_PRI_BT2020, T::AVCOL_TRC_BT709),
+            (ColorMatrix::Bt2020nc, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P10LE, P::AVCOL_PRI_BT2020, T::AVCOL_TRC_BT2020_10),
+            (ColorMatrix::Bt2020nc, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P12LE, P::AVCOL_PRI_BT2020, T::AVCOL_TRC_BT2020_12),
+        ];
+        for (matrix, format, primaries, transfer) in cases {
+            let spec = ColorSpec { matrix, range: ColorRange::Full };
+            // SAFETY: ctx is live until freed below.
+            let got = unsafe {
+                spec.tag(ctx, format);
+                ((*ctx).colorspace, (*ctx).color_range, (*ctx).color_primaries, (*ctx).color_trc)
+            };
+            assert_eq!(got, (matrix.av_colorspace(), ffi::AVColorRange::AVCOL_RANGE_JPEG, primaries, transfer), "{matrix:?}");
+        }
+        // SAFETY: allocated above, not used after.
+        unsafe { ffi::avcodec_free_context(&mut ctx) };
     }
 
     #[test]

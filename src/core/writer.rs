@@ -136,8 +136,7 @@ impl VideoWriter {
             // 0 = the codec's automatic thread count (libavcodec's default is 1); extraOptions.threads overrides.
             (*raw).thread_count = 0;
             if !is_rgb_format(reported_format) {
-                (*raw).colorspace = color.matrix.av_colorspace();
-                (*raw).color_range = color.range.av_range();
+                color.tag(raw, reported_format);
             }
             if container.needs_global_header() {
                 (*raw).flags |= ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
