@@ -19,16 +19,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const BATCH = path.join(here, 'fuzz', 'batch.mjs');
 const SEED = process.env.FRAMECODEC_FUZZ_SEED !== undefined ? Number(process.env.FRAMECODEC_FUZZ_SEED) : 20261201;
 const BATCHES = 8;
-const PER_BATCH = 2000; // 16 000 cases in all
+const PER_BATCH = 3000; // 24 000 cases in all
 const PARALLEL = 2;
 const CHILD_LIMIT_MS = 150_000; // one child's wall-clock bound (a case that hangs is also cut at 20 s)
 const MAX_RESTARTS = 25; // per batch: after a crash or hang, the batch goes on from the next case
 
 /** Run one child over cases [from, to) of a batch; resolves with its exit and its result lines. */
-function runChild(batch, from, root, resultsFile) {
+function runChild(batch, from, root, resultsFile, { count, env }) {
   return new Promise((resolve) => {
     fs.writeFileSync(resultsFile, '');
-    const child = spawn(process.execPath, [BATCH, '--seed', String(SEED), '--batch', String(batch), '--count', String(PER_BATCH), '--from', String(from), '--to', String(PER_BATCH), '--results', resultsFile, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BATCH, '--seed', String(SEED), '--batch', String(batch), '--count', String(count), '--from', String(from), '--to', String(count), '--results', resultsFile, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT_MS);
@@ -41,13 +41,13 @@ function runChild(batch, from, root, resultsFile) {
 }
 
 /** All cases of one batch, restarting after a crash or hang; returns its tallies and failures. */
-async function runBatch(batch, workDir) {
+async function runBatch(batch, workDir, { count = PER_BATCH, env = {} } = {}) {
   const root = fs.mkdtempSync(path.join(workDir, `b${batch}-`));
   const resultsFile = path.join(workDir, `b${batch}.jsonl`);
   const out = { ended: 0, outcomes: {}, failures: [] };
   let from = 0;
-  for (let restarts = 0; from < PER_BATCH; restarts++) {
-    const r = await runChild(batch, from, root, resultsFile);
+  for (let restarts = 0; from < count; restarts++) {
+    const r = await runChild(batch, from, root, resultsFile, { count, env });
     let last = -1;
     let done = false;
     const endedHere = new Set();
@@ -64,7 +64,7 @@ async function runBatch(batch, workDir) {
     const hung = r.code === 4;
     if (!hung) {
       // a crash: the case that was running is the culprit
-      const spec = (r.lines.find((l) => l.i === last && l.spec) ?? {}).spec;
+      const spec = (r.lines.find((l) => l.start === last) ?? {}).spec;
       out.failures.push({ batch, i: last, sig: `child crashed (exit ${r.code}, signal ${r.signal})`, detail: r.stderr.split('\n').filter(Boolean).slice(-6).join(' | ').slice(0, 600), spec: spec ?? `(see the case: --batch ${batch} --from ${last})` });
       if (!endedHere.has(last)) out.ended++;
     }
@@ -108,4 +108,16 @@ test('fuzz: every call succeeds or fails with a documented code and class; no cr
   if (bySig.size) t.log(`${failures.length} failing cases, ${bySig.size} distinct:\n${report}\nreplay one: node __test__/fuzz/batch.mjs --seed ${SEED} --batch B --count ${PER_BATCH} --from I --to I+1 --print`);
   t.true(ended >= 10_000, `at least 10 000 cases ran (${ended})`);
   t.is(bySig.size, 0, 'no case broke the contract');
+});
+
+test('fuzz harness: a child that crashes fails the run, names the case it was running, and the batch goes on', async (t) => {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'framecodec-fuzz-selftest-'));
+  t.teardown(() => fs.rmSync(workDir, { recursive: true, force: true }));
+  const r = await runBatch(0, workDir, { count: 20, env: { FRAMECODEC_FUZZ_SELFTEST_CRASH: '7' } });
+  t.is(r.ended, 20);
+  const crash = r.failures.find((f) => f.sig.startsWith('child crashed'));
+  t.truthy(crash, JSON.stringify(r.failures));
+  t.is(crash.i, 7);
+  t.regex(crash.sig, /SIGSEGV/);
+  t.regex(crash.spec, /"m":/, 'the report holds the case description');
 });

@@ -2,7 +2,7 @@
 //   node __test__/fuzz/batch.mjs --seed S --batch B --count N --from I --to J --results FILE --root DIR
 // Case i of the batch is the i-th value fast-check samples from `caseSpec` with seed S+B (so any case
 // replays from its seed, batch and index). Results are JSON lines appended synchronously to FILE
-// (they survive a crash): {start: i} before each case, then {i, outcome} or {i, failure, spec}, and
+// (they survive a crash): {start: i, spec} before each case, then {i, outcome} or {i, failure, spec}, and
 // {done: true} at the end. With --print, each case's description and outcome go to stdout too.
 import fc from 'fast-check';
 import fs from 'node:fs';
@@ -49,7 +49,8 @@ const specs = fc.sample(caseSpec, { seed: seed + batch, numRuns: count });
 for (let i = from; i < to; i++) {
   current = i;
   currentSpec = fc.stringify(specs[i]).slice(0, 4000);
-  emit({ start: i, m: specs[i].m });
+  emit({ start: i, spec: currentSpec }); // (a crash report needs it)
+  if (process.env.FRAMECODEC_FUZZ_SELFTEST_CRASH === String(i)) process.kill(process.pid, 'SIGSEGV'); // the harness's self-test
   const ctx = new Ctx(dirs);
   let r;
   try {
