@@ -1,0 +1,123 @@
+// Property-based fuzz of the whole JS surface (fast-check, seeded): the constructor with frames and
+// options of every kind, toFile / toBuffer / toStream with random dests, formats, EncodeOptions and
+// odd streams. Property: every call succeeds (with a non-empty output) or throws / rejects with an
+// Error of a documented `code` and Node's class for it (user code's own exceptions pass through
+// unchanged); never a crash, a hang, an uncoded error or a file left behind (see fuzz/cases.mjs).
+//
+// The cases run in child processes (fuzz/batch.mjs), two at a time, so a crash fails this test and
+// names the case that was running. The seed is printed; FRAMECODEC_FUZZ_SEED=<n> replays a run, and
+//   node __test__/fuzz/batch.mjs --seed <n> --batch <b> --count <N> --from <i> --to <i+1> --print
+// replays one case (the failure report gives b, N and i).
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BATCH = path.join(here, 'fuzz', 'batch.mjs');
+const SEED = process.env.FRAMECODEC_FUZZ_SEED !== undefined ? Number(process.env.FRAMECODEC_FUZZ_SEED) : 20261201;
+const BATCHES = 8;
+const PER_BATCH = 3000; // 24 000 cases in all
+const PARALLEL = 2;
+const CHILD_LIMIT_MS = 150_000; // one child's wall-clock bound (a case that hangs is also cut at 20 s)
+const MAX_RESTARTS = 25; // per batch: after a crash or hang, the batch goes on from the next case
+
+/** Run one child over cases [from, to) of a batch; resolves with its exit and its result lines. */
+function runChild(batch, from, root, resultsFile, { count, env }) {
+  return new Promise((resolve) => {
+    fs.writeFileSync(resultsFile, '');
+    const child = spawn(process.execPath, [BATCH, '--seed', String(SEED), '--batch', String(batch), '--count', String(count), '--from', String(from), '--to', String(count), '--results', resultsFile, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT_MS);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const lines = fs.readFileSync(resultsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      resolve({ code, signal, lines, stderr });
+    });
+  });
+}
+
+/** All cases of one batch, restarting after a crash or hang; returns its tallies and failures. */
+async function runBatch(batch, workDir, { count = PER_BATCH, env = {} } = {}) {
+  const root = fs.mkdtempSync(path.join(workDir, `b${batch}-`));
+  const resultsFile = path.join(workDir, `b${batch}.jsonl`);
+  const out = { ended: 0, outcomes: {}, failures: [] };
+  let from = 0;
+  for (let restarts = 0; from < count; restarts++) {
+    const r = await runChild(batch, from, root, resultsFile, { count, env });
+    let last = -1;
+    let done = false;
+    const endedHere = new Set();
+    for (const l of r.lines) {
+      if (l.done) done = true;
+      else if (l.start !== undefined) last = l.start;
+      else {
+        if (l.outcome) out.outcomes[l.outcome] = (out.outcomes[l.outcome] ?? 0) + 1;
+        if (l.failure) out.failures.push({ batch, i: l.i, ...l.failure, spec: l.spec });
+        if (!endedHere.has(l.i)) { endedHere.add(l.i); out.ended++; }
+      }
+    }
+    if (done) break;
+    const hung = r.code === 4;
+    if (!hung) {
+      // a crash: the case that was running is the culprit
+      const spec = (r.lines.find((l) => l.start === last) ?? {}).spec;
+      out.failures.push({ batch, i: last, sig: `child crashed (exit ${r.code}, signal ${r.signal})`, detail: r.stderr.split('\n').filter(Boolean).slice(-6).join(' | ').slice(0, 600), spec: spec ?? `(see the case: --batch ${batch} --from ${last})` });
+      if (!endedHere.has(last)) out.ended++;
+    }
+    if (restarts >= MAX_RESTARTS) {
+      out.failures.push({ batch, i: last, sig: 'too many crashes or hangs: batch stopped', detail: '', spec: '' });
+      break;
+    }
+    from = last + 1;
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+  return out;
+}
+
+test('fuzz: every call succeeds or fails with a documented code and class; no crash, hang or leftover file', async (t) => {
+  t.timeout(8 * 60_000);
+  t.log(`seed ${SEED} (set FRAMECODEC_FUZZ_SEED to change it), ${BATCHES} batches × ${PER_BATCH} cases, ${PARALLEL} children at a time`);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'framecodec-fuzz-'));
+  t.teardown(() => fs.rmSync(workDir, { recursive: true, force: true }));
+  const started = Date.now();
+  const results = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: PARALLEL }, async () => {
+    while (next < BATCHES) {
+      const b = next++;
+      results[b] = await runBatch(b, workDir);
+    }
+  }));
+  const ended = results.reduce((a, r) => a + r.ended, 0);
+  const outcomes = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
+  const successes = Object.entries(outcomes).filter(([k]) => k.endsWith(':ok')).reduce((a, [, v]) => a + v, 0);
+  t.log(`${ended} cases in ${((Date.now() - started) / 1000).toFixed(1)} s: ${successes} succeeded; outcomes ${JSON.stringify(outcomes)}`);
+
+  const failures = results.flatMap((r) => r.failures);
+  const bySig = new Map();
+  for (const f of failures) {
+    if (!bySig.has(f.sig)) bySig.set(f.sig, { n: 0, first: f });
+    bySig.get(f.sig).n++;
+  }
+  const report = [...bySig].map(([sig, { n, first }]) => `${n} × ${sig}\n    ${first.detail}\n    case: batch ${first.batch} index ${first.i} (seed ${SEED}): ${first.spec}`).join('\n');
+  if (bySig.size) t.log(`${failures.length} failing cases, ${bySig.size} distinct:\n${report}\nreplay one: node __test__/fuzz/batch.mjs --seed ${SEED} --batch B --count ${PER_BATCH} --from I --to I+1 --print`);
+  t.true(ended >= 10_000, `at least 10 000 cases ran (${ended})`);
+  t.is(bySig.size, 0, 'no case broke the contract');
+});
+
+test('fuzz harness: a child that crashes fails the run, names the case it was running, and the batch goes on', async (t) => {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'framecodec-fuzz-selftest-'));
+  t.teardown(() => fs.rmSync(workDir, { recursive: true, force: true }));
+  const r = await runBatch(0, workDir, { count: 20, env: { FRAMECODEC_FUZZ_SELFTEST_CRASH: '7' } });
+  t.is(r.ended, 20);
+  const crash = r.failures.find((f) => f.sig.startsWith('child crashed'));
+  t.truthy(crash, JSON.stringify(r.failures));
+  t.is(crash.i, 7);
+  t.regex(crash.sig, /SIGSEGV/);
+  t.regex(crash.spec, /"m":/, 'the report holds the case description');
+});
