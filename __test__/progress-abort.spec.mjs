@@ -189,3 +189,11 @@ test('an onProgress callback does not run synchronously inside toBuffer()', asyn
   await p;
   t.true(calls >= 1);
 });
+
+test('a signal that only looks like an AbortSignal is refused with ERR_INVALID_ARG_TYPE (not Node\'s ERR_INVALID_THIS)', async (t) => {
+  for (const signal of [Object.create(AbortSignal.prototype), { aborted: false }, new EventTarget()]) {
+    const err = await t.throwsAsync(small.toBuffer('mp4', { signal }), { instanceOf: TypeError });
+    t.is(err.code, 'ERR_INVALID_ARG_TYPE');
+    t.regex(err.message, /signal must be an AbortSignal/);
+  }
+});

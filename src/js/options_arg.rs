@@ -87,8 +87,21 @@ pub fn parse(options: Option<JsVal>, method: &str) -> Result<CallOptions, Failur
     }
     let signal = options.get("signal")?;
     if !signal.is_nullish() {
-        if !signal.is_object() || !signal.get("addEventListener")?.is_function() || signal.get("aborted")?.boolean().is_none() {
-            return Err(type_error(format!("signal must be an AbortSignal, got {}", signal.describe_type())));
+        // A look-alike (`Object.create(AbortSignal.prototype)`) throws Node's ERR_INVALID_THIS from
+        // the getter: that is the same wrong type as any other non-signal.
+        let aborted = signal.is_object().then(|| signal.get("aborted")).and_then(|got| match got {
+            Ok(v) => v.boolean(),
+            Err(_) => {
+                super::napi_value::take_exception(signal.env);
+                None
+            }
+        });
+        if aborted.is_none() || !signal.get("addEventListener")?.is_function() {
+            let got = match signal.describe_type() {
+                name if name == "AbortSignal" => "an object that only inherits from AbortSignal.prototype".to_string(),
+                name => name,
+            };
+            return Err(type_error(format!("signal must be an AbortSignal, got {got}")));
         }
         out.signal = Some(signal);
     }
