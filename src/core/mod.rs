@@ -11,6 +11,7 @@ mod convert;
 mod destination;
 mod encode;
 mod error;
+mod file_options;
 pub(crate) mod ffi_util;
 mod frames;
 mod hw_frames;
