@@ -31,7 +31,7 @@ pub use container::Container;
 pub use convert::{Converter, FrameFormat};
 pub use destination::local_path;
 pub use encode::{encode, EncodeControl, Unwatched};
-pub use error::{EncodeError, ErrorCode, Result};
+pub use error::{sys_error, EncodeError, ErrorCode, Result, SysCall};
 pub use hw_frames::{CudaContextHandle, CudaHwFrames};
 pub use frames::{Device, FrameConverter, FrameGeometry, FrameSource, HostBytes, HostFrames, InputPixels, Layout, RgbPicture};
 pub use options::{EncodeSettings, OptionValue, Preset};
