@@ -245,3 +245,21 @@ test('a view whose own length (not its underlying buffer) mismatches the shape i
     includes: [String(nchw.length), String(nchw.length - 1)],
   });
 });
+
+test('shape as a Proxy around an array, or any array-like, is read like the array', (t) => {
+  const data = new Uint8Array(N * 3 * H * W);
+  for (const shape of [new Proxy([N, 3, H, W], {}), { length: 4, 0: N, 1: 3, 2: H, 3: W }, Int32Array.of(N, 3, H, W)]) {
+    const enc = new VideoEncoder({ data, shape }, { frameRate: 30 });
+    t.deepEqual([enc.frameCount, enc.height, enc.width], [N, H, W]);
+    const opt = new VideoEncoder(data, { frameRate: 30, shape });
+    t.is(opt.frameCount, N);
+  }
+  // a Proxy around a bad shape is judged by its contents, not called "Array"
+  throwsCode(t, () => new VideoEncoder({ data, shape: new Proxy([N, 3, H], {}) }, { frameRate: 30 }), 'ERR_INVALID_ARG_VALUE', {
+    includes: ['4 positive integers', 'length 3'],
+  });
+  throwsCode(t, () => new VideoEncoder({ data, shape: new Proxy([N, 3, H, -1], {}) }, { frameRate: 30 }), 'ERR_INVALID_ARG_VALUE', {
+    includes: ['4 positive integers', '-1'],
+  });
+});
+
