@@ -196,6 +196,20 @@ test('NCHW with 4 channels is refused with a message saying "3 channels"', (t) =
   });
 });
 
+test('RGBA or RGB pixels without layout: \'NHWC\' are refused with a hint to say NHWC', (t) => {
+  const rgba = new Uint8ClampedArray(N * H * W * 4);
+  const err = throwsCode(t, () => new VideoEncoder(rgba, { frameRate: 30, shape: [N, H, W, 4] }), 'ERR_INVALID_ARG_VALUE', {
+    includes: ['3 channels', `with ${H} channels`, "did you mean layout: 'NHWC'?"],
+  });
+  t.log(err.message);
+  throwsCode(t, () => new VideoEncoder({ data: new Uint8Array(N * H * W * 3), shape: [N, H, W, 3] }, { frameRate: 30 }), 'ERR_INVALID_ARG_VALUE', {
+    includes: ["did you mean layout: 'NHWC'?"],
+  });
+  // no hint where the last dimension cannot be channels
+  const other = throwsCode(t, () => new VideoEncoder({ data: new Uint8Array(N * 5 * H * W), shape: [N, 5, H, W] }, { frameRate: 30 }), 'ERR_INVALID_ARG_VALUE');
+  t.false(other.message.includes('NHWC'), other.message);
+});
+
 test('NCHW with 1 channel is refused with a message saying "3 channels"', (t) => {
   const data = new Uint8Array(N * H * W);
   throwsCode(t, () => new VideoEncoder(data, { frameRate: 30, shape: [N, 1, H, W] }), 'ERR_INVALID_ARG_VALUE', {
