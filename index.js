@@ -833,7 +833,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // discards the value it wrote. What a consumer reads is whatever the guard put
 // on `nativeBinding`, so on a frozen binding, where the guard skips, the
 // linked import resolves to `undefined`.
-module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
+// (framecodec: __napiBindingTarget is not exported: scripts/napi-postbuild.mjs)
 module.exports = nativeBinding
 module.exports.DeviceFrames = nativeBinding.DeviceFrames
 module.exports.VideoEncoder = nativeBinding.VideoEncoder

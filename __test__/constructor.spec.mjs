@@ -196,6 +196,20 @@ test('NCHW with 4 channels is refused with a message saying "3 channels"', (t) =
   });
 });
 
+test('RGBA or RGB pixels without layout: \'NHWC\' are refused with a hint to say NHWC', (t) => {
+  const rgba = new Uint8ClampedArray(N * H * W * 4);
+  const err = throwsCode(t, () => new VideoEncoder(rgba, { frameRate: 30, shape: [N, H, W, 4] }), 'ERR_INVALID_ARG_VALUE', {
+    includes: ['3 channels', `with ${H} channels`, "did you mean layout: 'NHWC'?"],
+  });
+  t.log(err.message);
+  throwsCode(t, () => new VideoEncoder({ data: new Uint8Array(N * H * W * 3), shape: [N, H, W, 3] }, { frameRate: 30 }), 'ERR_INVALID_ARG_VALUE', {
+    includes: ["did you mean layout: 'NHWC'?"],
+  });
+  // no hint where the last dimension cannot be channels
+  const other = throwsCode(t, () => new VideoEncoder({ data: new Uint8Array(N * 5 * H * W), shape: [N, 5, H, W] }, { frameRate: 30 }), 'ERR_INVALID_ARG_VALUE');
+  t.false(other.message.includes('NHWC'), other.message);
+});
+
 test('NCHW with 1 channel is refused with a message saying "3 channels"', (t) => {
   const data = new Uint8Array(N * H * W);
   throwsCode(t, () => new VideoEncoder(data, { frameRate: 30, shape: [N, 1, H, W] }), 'ERR_INVALID_ARG_VALUE', {
@@ -245,3 +259,21 @@ test('a view whose own length (not its underlying buffer) mismatches the shape i
     includes: [String(nchw.length), String(nchw.length - 1)],
   });
 });
+
+test('shape as a Proxy around an array, or any array-like, is read like the array', (t) => {
+  const data = new Uint8Array(N * 3 * H * W);
+  for (const shape of [new Proxy([N, 3, H, W], {}), { length: 4, 0: N, 1: 3, 2: H, 3: W }, Int32Array.of(N, 3, H, W)]) {
+    const enc = new VideoEncoder({ data, shape }, { frameRate: 30 });
+    t.deepEqual([enc.frameCount, enc.height, enc.width], [N, H, W]);
+    const opt = new VideoEncoder(data, { frameRate: 30, shape });
+    t.is(opt.frameCount, N);
+  }
+  // a Proxy around a bad shape is judged by its contents, not called "Array"
+  throwsCode(t, () => new VideoEncoder({ data, shape: new Proxy([N, 3, H], {}) }, { frameRate: 30 }), 'ERR_INVALID_ARG_VALUE', {
+    includes: ['4 positive integers', 'length 3'],
+  });
+  throwsCode(t, () => new VideoEncoder({ data, shape: new Proxy([N, 3, H, -1], {}) }, { frameRate: 30 }), 'ERR_INVALID_ARG_VALUE', {
+    includes: ['4 positive integers', '-1'],
+  });
+});
+

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { makeFramesNCHW, nchwToNhwc } from './helpers/frames.mjs';
 import {
   decodeRgb, probe, probeFrames, psnr, fmtDb, frameCountOf, tmpDirFor, x264Options, hasBox, topLevelBoxes,
@@ -383,4 +384,99 @@ test('options may be omitted, undefined or empty', async (t) => {
   const dir = tmpDirFor(t);
   const r = await enc.toFile(path.join(dir, 'o.mkv'), {});
   t.is(r.frames, N);
+});
+
+// ------------------------------------------------------------------ options that touch the file system
+
+// Codec options that make the encoder library read or write files of its own (two-pass logs, stats,
+// dumps, CSV logs, analysis files, quantiser matrices) are refused in every method. Each case runs
+// in a child process whose working directory is an empty temp dir, and names only relative files,
+// so anything the encoder wrote would be found there.
+const FILE_CASES = [
+  [{ flags: '+pass1' }, 'flags'],
+  [{ flags: 'pass2' }, 'flags'],
+  [{ flags: '+cgop+pass1' }, 'flags'],
+  [{ passlogfile: 'fc-pass' }, 'passlogfile'],
+  [{ stats: 'fc-stats.log' }, 'stats'],
+  [{ 'x264-params': 'stats=fc-stats.log' }, 'x264-params'],
+  [{ 'x264-params': 'keyint=10:dump-yuv=fc-dump.yuv' }, 'dump-yuv'],
+  [{ 'x264-params': 'dump_yuv=fc-dump.yuv' }, 'dump_yuv'],
+  [{ 'x264-params': 'cqmfile=cqm.txt' }, 'cqmfile'],
+  [{ 'x264-params': 'pass=1' }, 'pass'],
+  [{ 'x264-params': "'stats'=fc-stats.log" }, 'stats'],
+  [{ x264opts: 'keyint=10:stats=fc-stats.log' }, 'x264opts'],
+  [{ x264opts: 'dump-yuv=fc-dump.yuv' }, 'dump-yuv'],
+  [{ 'x265-params': 'csv=fc.csv' }, 'csv', 'libx265'],
+  [{ 'x265-params': 'log-level=error:analysis-save=fc.dat' }, 'analysis-save', 'libx265'],
+  [{ 'x265-params': 'analysis-load=fc.dat' }, 'analysis-load', 'libx265'],
+];
+
+function runFileCases(cases) {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'framecodec-cwd-'));
+  const file = `${cwd}.cjs`;
+  fs.writeFileSync(file, `
+    const fs = require('node:fs');
+    const { PassThrough } = require('node:stream');
+    const { VideoEncoder } = require(${JSON.stringify(require.resolve('../index.js'))});
+    const cases = ${JSON.stringify(cases)};
+    const enc = new VideoEncoder(new Uint8Array(4 * 3 * 32 * 32).fill(90), { shape: [4, 3, 32, 32], frameRate: 25 });
+    (async () => {
+      const out = [];
+      for (const [extraOptions, , codec = 'libx264'] of cases) {
+        const options = { codec, extraOptions };
+        const methods = {
+          toBuffer: () => enc.toBuffer('mkv', options),
+          toFile: () => enc.toFile('out.mkv', options),
+          toStream: () => { const s = new PassThrough(); s.resume(); return enc.toStream(s, 'mkv', options); },
+        };
+        for (const [method, run] of Object.entries(methods)) {
+          let r;
+          try {
+            await run();
+            r = { method, ok: true };
+          } catch (e) {
+            r = { method, code: e.code, cls: e.constructor.name, message: e.message };
+          }
+          r.files = fs.readdirSync('.'); // what this call left in the working directory
+          for (const f of r.files) fs.rmSync(f, { recursive: true, force: true });
+          out.push(r);
+        }
+      }
+      console.log(JSON.stringify(out));
+    })();
+  `);
+  try {
+    const r = spawnSync(process.execPath, [file], { cwd, encoding: 'utf8', timeout: 120_000 });
+    return { status: r.status, stderr: r.stderr, results: r.status === 0 ? JSON.parse(r.stdout) : null };
+  } finally {
+    fs.rmSync(file, { force: true });
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+test('codec options that would read or write files are ERR_INVALID_OPTION in every method, and nothing is written', (t) => {
+  const { status, results, stderr } = runFileCases(FILE_CASES);
+  t.is(status, 0, stderr);
+  t.is(results.length, FILE_CASES.length * 3);
+  results.forEach((r, i) => {
+    const [extraOptions, named] = FILE_CASES[Math.floor(i / 3)];
+    const what = `${r.method}(${JSON.stringify(extraOptions)})`;
+    t.is(r.code, 'ERR_INVALID_OPTION', `${what}: ${JSON.stringify(r)}`);
+    t.is(r.cls, 'Error', what);
+    t.true(r.message?.includes(named) && r.message.includes('file system'), `${what}: ${r.message}`);
+    t.deepEqual(r.files, [], `${what} left no file in the working directory`);
+  });
+});
+
+test('a harmless x264-params / x264opts list still works (and is applied)', async (t) => {
+  const { status, results, stderr } = runFileCases([
+    [{ 'x264-params': 'keyint=7:min-keyint=3:psy-rd=1.0\\:0.2' }, ''],
+    [{ x264opts: 'keyint=7:no-scenecut' }, ''],
+  ]);
+  t.is(status, 0, stderr);
+  t.true(results.every((r) => r.ok), JSON.stringify(results));
+  // only toFile's own output, nothing beside it
+  t.deepEqual(results.map((r) => r.files), [[], ['out.mkv'], [], [], ['out.mkv'], []]);
+  const buf = await enc.toBuffer('mp4', { extraOptions: { 'x264-params': 'keyint=7:min-keyint=3' } });
+  t.is(x264Options(buf).keyint, '7');
 });

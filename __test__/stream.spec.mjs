@@ -488,6 +488,22 @@ test('a stream that is not a Writable is a TypeError ERR_INVALID_ARG_TYPE', asyn
   }
 });
 
+test('a fake WritableStream (getWriter borrowed from WritableStream, or giving no writer) is ERR_INVALID_ARG_TYPE naming what toStream takes', async (t) => {
+  const fakes = [
+    [{ getWriter: WritableStream.prototype.getWriter }, 'ERR_INVALID_THIS'],
+    [Object.create(WritableStream.prototype), 'ERR_INVALID_THIS'],
+    [{ getWriter() { throw new Error('no writer here'); } }, 'no writer here'],
+    [{ getWriter: () => 42 }, 'no writer'],
+    [{ getWriter: () => ({ write: 1 }) }, 'no writer'],
+  ];
+  for (const [fake, why] of fakes) {
+    const err = await rejectsCode(t, async () => enc.toStream(fake, 'ts'), 'ERR_INVALID_ARG_TYPE', {
+      includes: ['Node Writable', 'WritableStream'],
+    });
+    t.true(err.message.includes(why) || (why === 'ERR_INVALID_THIS' && /this/i.test(err.message)), err.message);
+  }
+});
+
 test('unknown format is ERR_UNKNOWN_FORMAT; a non-string format is ERR_INVALID_ARG_TYPE; nothing is written', async (t) => {
   const s = recorder();
   await rejectsCode(t, async () => enc.toStream(s, 'nope'), 'ERR_UNKNOWN_FORMAT', { includes: ['nope'] });

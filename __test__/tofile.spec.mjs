@@ -4,6 +4,7 @@ import test from 'ava';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { makeFramesNCHW } from './helpers/frames.mjs';
 import { probe, tmpDirFor } from './helpers/media.mjs';
@@ -76,6 +77,67 @@ test('toFile with a dest in a missing directory is ERR_IO and creates no directo
   const dest = path.join(dir, 'missing', 'sub', 'out.mp4');
   await rejectsCode(t, enc.toFile(dest), 'ERR_IO');
   t.deepEqual(listing(dir), []);
+});
+
+test('the system error of a missing directory is the cause: ENOENT with errno, syscall and path', async (t) => {
+  const dir = tmpDirFor(t);
+  const dest = path.join(dir, 'missing', 'x.mp4');
+  const err = await rejectsCode(t, enc.toFile(dest), 'ERR_IO');
+  t.like(err.cause, { code: 'ENOENT', errno: -2, syscall: 'open' });
+  t.true(err.cause.path.startsWith(path.join(dir, 'missing', '.x.mp4.')), err.cause.path);
+  t.true(err.cause.message.startsWith('ENOENT: no such file or directory, open '), err.cause.message);
+});
+
+test('a legal 255-byte file name works with toFile (the temporary name beside it is cut to fit)', async (t) => {
+  const dir = tmpDirFor(t);
+  const name = `${'é'.repeat(120)}${'n'.repeat(11)}.mp4`; // 240 + 11 + 4 = 255 bytes
+  t.is(Buffer.byteLength(name), 255);
+  const result = await enc.toFile(path.join(dir, name));
+  t.is(result.frames, N);
+  t.deepEqual(listing(dir), [name]);
+  t.is(Number(probe(path.join(dir, name)).video.nb_read_frames), N);
+});
+
+test('a 256-byte file name is ERR_IO whose cause is ENAMETOOLONG (errno, syscall, path), before encoding', async (t) => {
+  const dir = tmpDirFor(t);
+  const dest = path.join(dir, `${'a'.repeat(252)}.mp4`);
+  let progress = 0;
+  const err = await rejectsCode(t, enc.toFile(dest, { onProgress: () => { progress += 1; } }), 'ERR_IO');
+  t.like(err.cause, { code: 'ENAMETOOLONG', errno: -36, syscall: 'lstat', path: dest });
+  t.true(err.cause instanceof Error);
+  t.is(progress, 0, 'refused before any frame was encoded');
+  t.deepEqual(listing(dir), []);
+});
+
+// A full disk: a 64 KiB tmpfs mounted in a private mount namespace of a child process (needs root or
+// CAP_SYS_ADMIN; skipped, with a note, where mounting is not permitted).
+const mountProbe = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d" && rmdir "$d"']);
+const canMount = mountProbe.status === 0;
+(canMount ? test : test.skip)(`a full disk is ERR_IO whose cause is ENOSPC with errno, syscall and path, and leaves no file${canMount ? '' : ' (skipped: cannot mount a tmpfs here)'}`, (t) => {
+  const dir = tmpDirFor(t);
+  const script = path.join(dir, 'full.cjs');
+  const mnt = path.join(dir, 'mnt');
+  fs.mkdirSync(mnt);
+  fs.writeFileSync(script, `
+    const fs = require('node:fs');
+    const { VideoEncoder } = require(${JSON.stringify(require.resolve('../index.js'))});
+    let seed = 7;
+    const noise = new Uint8Array(20 * 3 * 64 * 64).map(() => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+    const enc = new VideoEncoder(noise, { shape: [20, 3, 64, 64], frameRate: 25 });
+    enc.toFile(process.argv[2] + '/full.mkv', { crf: 0 }).then(
+      (r) => console.log(JSON.stringify({ ok: r.bytes })),
+      (e) => console.log(JSON.stringify({ code: e.code, message: e.message, cause: { ...e.cause, message: e.cause?.message }, left: fs.readdirSync(process.argv[2]) })),
+    );
+  `);
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
+    `mount -t tmpfs -o size=64k tmpfs "$1" && "$2" "$3" "$1"`, 'sh', mnt, process.execPath, script], { encoding: 'utf8', timeout: 60_000 });
+  t.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.is(out.code, 'ERR_IO', JSON.stringify(out));
+  t.like(out.cause, { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  t.true(out.cause.path.startsWith(`${mnt}/.full.mkv.`), out.cause.path);
+  t.true(out.cause.message.startsWith('ENOSPC: no space left on device, write '), out.cause.message);
+  t.deepEqual(out.left, [], 'no partial file on the full disk');
 });
 
 test('toFile onto an existing directory is ERR_IO and leaves the directory alone', async (t) => {

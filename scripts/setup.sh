@@ -27,4 +27,5 @@ if [ ! -x node_modules/.bin/napi ] || [ ! -x node_modules/.bin/ava ] || [ packag
 fi
 
 echo "framecodec setup: building the native addon (release)"
-npx napi build --platform --release
+# --pipe: drops the loader's __napiBindingTarget export from index.js / index.d.ts (see the script)
+npx napi build --platform --release --pipe "node scripts/napi-postbuild.mjs"

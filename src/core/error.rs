@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io;
+use std::path::{Path, PathBuf};
 
 /// The stable error codes of framecodec's public contract (`../shared/design.md` §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +71,16 @@ impl EncodeError {
         EncodeError { code: ErrorCode::Io, message, io_cause: Some(cause) }
     }
 
+    /// The OS error behind an [`ErrorCode::Io`] failure: its errno and, where known, the system call
+    /// and path it failed on.
+    pub fn os_error(&self) -> Option<(i32, Option<&SysCall>)> {
+        let io = self.io_cause.as_ref()?;
+        if let Some(call) = io.get_ref().and_then(|e| e.downcast_ref::<SysCall>()) {
+            return Some((call.errno, Some(call)));
+        }
+        io.raw_os_error().map(|errno| (errno, None))
+    }
+
     pub fn aborted() -> Self {
         EncodeError::new(ErrorCode::Aborted, "The operation was aborted")
     }
@@ -92,3 +103,47 @@ impl fmt::Display for EncodeError {
 impl std::error::Error for EncodeError {}
 
 pub type Result<T> = std::result::Result<T, EncodeError>;
+
+/// An OS error with the system call and path it failed on, as Node's system errors carry them
+/// (`errno`, `syscall`, `path`, `dest`). It travels inside an `io::Error` (see [`sys_error`]), so
+/// every layer that passes `io::Error`s along keeps it.
+#[derive(Debug, Clone)]
+pub struct SysCall {
+    pub errno: i32,
+    pub syscall: &'static str,
+    pub path: PathBuf,
+    /// The second path of a two-path call (`rename`).
+    pub dest: Option<PathBuf>,
+}
+
+impl fmt::Display for SysCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = io::Error::from_raw_os_error(self.errno).to_string();
+        // the OS's words without Rust's " (os error N)": the code is carried separately
+        f.write_str(text.split(" (os error ").next().unwrap_or(&text))
+    }
+}
+
+impl std::error::Error for SysCall {}
+
+/// Tags an OS error with the call and path it came from; other errors are returned unchanged.
+pub fn sys_error(err: io::Error, syscall: &'static str, path: &Path, dest: Option<&Path>) -> io::Error {
+    match err.raw_os_error() {
+        Some(errno) => io::Error::new(
+            err.kind(),
+            SysCall { errno, syscall, path: path.to_path_buf(), dest: dest.map(Path::to_path_buf) },
+        ),
+        None => err,
+    }
+}
+
+/// A copy of an I/O error that keeps what matters to the caller: the errno, the system call and path.
+pub fn copy_io_error(e: &io::Error) -> io::Error {
+    if let Some(call) = e.get_ref().and_then(|inner| inner.downcast_ref::<SysCall>()) {
+        return io::Error::new(e.kind(), call.clone());
+    }
+    match e.raw_os_error() {
+        Some(errno) => io::Error::from_raw_os_error(errno),
+        None => io::Error::new(e.kind(), e.to_string()),
+    }
+}

@@ -75,10 +75,16 @@ impl FrameGeometry {
         };
         match layout {
             Layout::Nchw if channels != 3 => {
+                // [N, H, W, 3|4] is what canvases and image decoders give: interleaved pixels.
+                let hint = if c == 3 || c == 4 {
+                    format!("; did you mean layout: 'NHWC'? (the shape looks like [N, H, W, C] with {c} channels)")
+                } else {
+                    String::new()
+                };
                 return Err(EncodeError::invalid_value(format!(
-                    "NCHW frames must have 3 channels (RGB), got shape [{}] with {channels} channels",
+                    "NCHW frames must have 3 channels (RGB), got shape [{}] with {channels} channels{hint}",
                     join(&shape)
-                )))
+                )));
             }
             Layout::Nhwc if channels != 3 && channels != 4 => {
                 return Err(EncodeError::invalid_value(format!(

@@ -13,6 +13,7 @@ use ffmpeg_next::ffi;
 use super::color::{ColorMatrix, ColorRange, ColorSpec};
 use super::container::Container;
 use super::error::{EncodeError, ErrorCode, Result};
+use super::file_options::{refuse_file_option, refuse_two_pass_flags};
 use super::ffi_util::{av_error_text, cstring, text};
 
 /// One option value as given by the caller.
@@ -122,6 +123,7 @@ impl EncodeSettings {
             if COLOR_KEYS.contains(&key.as_str()) {
                 continue;
             }
+            refuse_file_option(key, value)?;
             if let Some(found) = unsafe { find_option(ctx.cast(), key, ffi::AV_OPT_FLAG_ENCODING_PARAM as i32) } {
                 check_known_values(encoder_name, key, value)?;
                 unsafe { set_checked(ctx.cast(), &found, key, value, &owner) }?;
@@ -135,6 +137,8 @@ impl EncodeSettings {
                 )));
             }
         }
+        // SAFETY: `ctx` is live (caller's contract); every spelling of the flags has been applied by now.
+        refuse_two_pass_flags(unsafe { (*ctx).flags })?;
         Ok(muxer)
     }
 }

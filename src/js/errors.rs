@@ -4,6 +4,7 @@ use napi::sys;
 
 use crate::core::{EncodeError, ErrorCode};
 
+use super::errno::errno_name;
 use super::napi_value::{self as js, ErrorClass, JsFault, JsVal};
 
 /// A failure in the binding layer: one of ours (with a code), or a JS exception to pass on as is.
@@ -26,10 +27,11 @@ impl From<JsFault> for Failure {
     }
 }
 
-/// The JS class an error code is thrown as: TypeError for wrong types, RangeError for ranges.
+/// The JS class an error code is thrown as, Node's own for that code: TypeError for wrong types and
+/// values (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`), RangeError for ranges.
 fn class_of(code: ErrorCode) -> ErrorClass {
     match code {
-        ErrorCode::InvalidArgType => ErrorClass::TypeError,
+        ErrorCode::InvalidArgType | ErrorCode::InvalidArgValue => ErrorClass::TypeError,
         ErrorCode::OutOfRange => ErrorClass::RangeError,
         _ => ErrorClass::Error,
     }
@@ -52,11 +54,7 @@ pub fn to_js_error(env: sys::napi_env, err: &EncodeError, cause: Option<JsVal>) 
                 if let Some(cause) = cause {
                     e.set("cause", cause)?;
                 } else if let Some(io) = &err.io_cause {
-                    let cause = js::error(env, ErrorClass::Error, io_code(io), &io.to_string())?;
-                    if let Some(errno) = io.raw_os_error() {
-                        cause.set("errno", js::number(env, -(errno as f64))?)?;
-                    }
-                    e.set("cause", cause)?;
+                    e.set("cause", system_error(env, err, io)?)?;
                 }
             }
             _ => {}
@@ -85,19 +83,35 @@ pub fn throw(env: sys::napi_env, failure: Failure) -> napi::Error {
     napi::Error::new(napi::Status::PendingException, "framecodec error thrown")
 }
 
-/// Node's errno-style code for an I/O error (`ENOENT`, `EACCES`, …).
-fn io_code(e: &std::io::Error) -> &'static str {
-    match e.raw_os_error() {
-        Some(libc::ENOENT) => "ENOENT",
-        Some(libc::EACCES) => "EACCES",
-        Some(libc::EPERM) => "EPERM",
-        Some(libc::ENOSPC) => "ENOSPC",
-        Some(libc::EEXIST) => "EEXIST",
-        Some(libc::EISDIR) => "EISDIR",
-        Some(libc::ENOTDIR) => "ENOTDIR",
-        Some(libc::EROFS) => "EROFS",
-        Some(libc::EPIPE) => "EPIPE",
-        Some(libc::EIO) => "EIO",
-        _ => "ERR_IO",
+/// The `cause` of a file `ERR_IO`: a system error as Node's own (`code: 'ENOSPC'`, `errno: -28`,
+/// `syscall`, `path`, `dest`; message `ENOSPC: no space left on device, write '/x/.a.mp4…'`).
+fn system_error(env: sys::napi_env, err: &EncodeError, io: &std::io::Error) -> Result<JsVal, JsFault> {
+    let Some((errno, call)) = err.os_error() else {
+        return js::error(env, ErrorClass::Error, "ERR_IO", &io.to_string());
+    };
+    let code = errno_name(errno);
+    let text = std::io::Error::from_raw_os_error(errno).to_string();
+    let text = text.split(" (os error ").next().unwrap_or(&text);
+    let mut words: Vec<char> = text.chars().collect();
+    if let Some(first) = words.first_mut() {
+        *first = first.to_ascii_lowercase();
     }
+    let mut message = format!("{code}: {}", words.into_iter().collect::<String>());
+    if let Some(call) = call {
+        message.push_str(&format!(", {} '{}'", call.syscall, call.path.display()));
+        if let Some(dest) = &call.dest {
+            message.push_str(&format!(" -> '{}'", dest.display()));
+        }
+    }
+    let cause = js::error(env, ErrorClass::Error, &code, &message)?;
+    // Node's system errors carry errno negated (libuv's convention).
+    cause.set("errno", js::number(env, -(errno as f64))?)?;
+    if let Some(call) = call {
+        cause.set("syscall", js::string(env, call.syscall)?)?;
+        cause.set("path", js::string(env, &call.path.to_string_lossy())?)?;
+        if let Some(dest) = &call.dest {
+            cause.set("dest", js::string(env, &dest.to_string_lossy())?)?;
+        }
+    }
+    Ok(cause)
 }

@@ -86,10 +86,20 @@ fn parse_shape(shape: JsVal) -> Result<[i64; 4], Failure> {
             "shape is required: [N, 3, H, W] for NCHW or [N, H, W, C] for NHWC (give it in frames.shape or options.shape)".into(),
         ));
     }
-    if !shape.is_array() {
-        return Err(bad(format!("shape must be an array of 4 positive integers, got {}", shape.describe_type())));
-    }
-    let items = shape.elements()?;
+    let items = if shape.is_array() {
+        shape.elements()?
+    } else {
+        // Array-likes read as arrays: a Proxy around an array (which is not an Array to Node-API),
+        // `{ length: 4, 0: …, … }`, a typed array.
+        let length = if shape.is_object() { shape.get("length")?.number() } else { None };
+        match length {
+            Some(4.0) => (0..4).map(|i| shape.element(i)).collect::<Result<Vec<_>, _>>()?,
+            Some(n) if n.fract() == 0.0 && n >= 0.0 => {
+                return Err(bad(format!("shape must be 4 positive integers, got {} of length {n}", shape.describe_type())))
+            }
+            _ => return Err(bad(format!("shape must be an array of 4 positive integers, got {}", shape.describe_type()))),
+        }
+    };
     let dims: Vec<Option<f64>> = items.iter().map(|v| v.number()).collect();
     let shown = items
         .iter()

@@ -5,6 +5,7 @@
 //! `types.d.ts`, which napi-rs puts at the top of the generated `index.d.ts`.
 
 mod cuda_api;
+mod errno;
 mod encode_job;
 mod errors;
 mod frames_arg;

@@ -130,6 +130,13 @@ impl JsVal {
         b
     }
 
+    /// Element `i` of an array or any object (a Proxy's `get` trap runs; getters may throw).
+    pub fn element(&self, i: u32) -> JsResult<JsVal> {
+        let mut out = ptr::null_mut();
+        check(self.env, unsafe { sys::napi_get_element(self.env, self.raw, i, &mut out) })?;
+        Ok(JsVal::new(self.env, out))
+    }
+
     /// The elements of an array.
     pub fn elements(&self) -> JsResult<Vec<JsVal>> {
         let mut len = 0u32;

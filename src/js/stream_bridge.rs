@@ -109,10 +109,7 @@ pub fn attach(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Fa
         if stream.is_object() && stream.get("getWriter")?.is_function() {
             return attach_web(env, stream);
         }
-        return Err(Failure::Encode(EncodeError::new(
-            crate::core::ErrorCode::InvalidArgType,
-            format!("stream must be a Node Writable (with write() and on()) or a WHATWG WritableStream, got {}", stream.describe_type()),
-        )));
+        return Err(not_a_stream(stream, ""));
     }
     if stream.get("destroyed")?.boolean() == Some(true) {
         return Err(Failure::Encode(EncodeError::new(crate::core::ErrorCode::Io, "the stream is already destroyed")));
@@ -126,6 +123,17 @@ pub fn attach(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Fa
         stream.call_method("on", &[js::string(env, event)?, listener]).map_err(Failure::Js)?;
     }
     Ok(state)
+}
+
+/// `ERR_INVALID_ARG_TYPE` for a value toStream cannot write to, naming what it takes.
+fn not_a_stream(stream: JsVal, detail: &str) -> Failure {
+    Failure::Encode(EncodeError::new(
+        crate::core::ErrorCode::InvalidArgType,
+        format!(
+            "stream must be a Node Writable (with write() and on()) or a WHATWG WritableStream, got {}{detail}",
+            stream.describe_type()
+        ),
+    ))
 }
 
 /// A JS function that forwards `event` to the state (while it lives), kept by the state.
@@ -144,10 +152,22 @@ fn add_listener(env: sys::napi_env, state: &SharedStreamState, event: &'static s
 /// (resolved) our 'finish' and (rejected) our 'error'. Every promise we get gets a rejection handler,
 /// so a failing stream never becomes an unhandled rejection.
 fn attach_web(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Failure> {
-    if stream.get("locked")?.boolean() == Some(true) {
+    let locked = stream.get("locked").map_err(|_| {
+        let thrown = js::take_exception(env).map(describe_error).unwrap_or_default();
+        not_a_stream(stream, &format!(" (reading its locked threw: {thrown})"))
+    })?;
+    if locked.boolean() == Some(true) {
         return Err(Failure::Encode(EncodeError::new(crate::core::ErrorCode::Io, "the WritableStream is locked by another writer")));
     }
-    let writer = stream.call_method("getWriter", &[]).map_err(Failure::Js)?;
+    // Something with a getWriter that is not a WritableStream's (e.g. WritableStream.prototype.getWriter
+    // on another object throws Node's ERR_INVALID_THIS), or whose writer cannot write, is the wrong type.
+    let writer = stream
+        .call_method("getWriter", &[])
+        .map_err(|e| not_a_stream(stream, &format!(" (its getWriter() threw: {})", describe_error(e))))?;
+    let usable = writer.is_object() && writer.get("write")?.is_function() && writer.get("closed")?.is_object();
+    if !usable {
+        return Err(not_a_stream(stream, " (its getWriter() gave no writer with write() and closed)"));
+    }
     let state = StreamState::new(writer, true)?;
     for event in ["drain", "error", "finish", "ignore"] {
         add_listener(env, &state, event, "onFramecodecWebStream")?;
