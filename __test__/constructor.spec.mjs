@@ -277,3 +277,25 @@ test('shape as a Proxy around an array, or any array-like, is read like the arra
   });
 });
 
+
+test('objects without a prototype, or whose getters throw, are described, not thrown through', async (t) => {
+  const nullProto = Object.create(null);
+  const err = t.throws(() => new VideoEncoder(nullProto, { frameRate: 30 }));
+  t.true(err instanceof TypeError);
+  t.is(err.code, 'ERR_INVALID_ARG_TYPE');
+  const enc = new VideoEncoder(new Uint8Array(2 * 3 * 16 * 16), { frameRate: 30, shape: [2, 3, 16, 16] });
+  for (const call of [
+    () => enc.toBuffer(Object.create(null)),
+    () => enc.toFile(Object.create(null)),
+    () => enc.toStream(Object.create(null), 'mp4'),
+    () => enc.toBuffer('mp4', { codec: Object.create(null) }),
+    () => enc.toBuffer('mp4', { extraOptions: { g: Object.create(null) } }),
+  ]) {
+    const e = await t.throwsAsync(call());
+    t.true(typeof e.code === 'string' && e.code.startsWith('ERR_'), `${call}: ${e.code} ${e.message}`);
+  }
+  for (const opt of [{ frameRate: Object.create(null) }, { frameRate: 30, shape: Object.create(null) }, { frameRate: 30, shape: [2, 3, 16, 16], layout: Object.create(null) }]) {
+    const e = t.throws(() => new VideoEncoder(new Uint8Array(2 * 3 * 16 * 16), opt));
+    t.true(typeof e.code === 'string' && e.code.startsWith('ERR_'), `${e.code} ${e.message}`);
+  }
+});

@@ -379,7 +379,8 @@ mod tests {
         let sink = Box::new(FileSink::create(&dest).unwrap());
         let temp = sink.temp.file_name().unwrap().to_owned();
         assert!(temp.len() <= NAME_MAX && temp.to_string_lossy().starts_with('.'), "{temp:?}");
-        sink.finish().unwrap();
+        let SinkOutput::File(pending) = sink.finish().unwrap() else { panic!("a file") };
+        pending.commit().unwrap();
         assert!(dest.is_file());
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "only the destination is left");
 

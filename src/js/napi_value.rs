@@ -184,12 +184,18 @@ impl JsVal {
             sys::ValueType::napi_function => "function".into(),
             sys::ValueType::napi_bigint => "bigint".into(),
             _ if self.is_array() => "Array".into(),
-            _ => self
-                .get("constructor")
-                .ok()
-                .and_then(|c| c.get("name").ok())
-                .and_then(|n| n.string())
-                .unwrap_or_else(|| "object".into()),
+            _ => {
+                let name = self
+                    .get("constructor")
+                    .ok()
+                    .filter(|c| c.is_function())
+                    .and_then(|c| c.get("name").ok())
+                    .and_then(|n| n.string())
+                    .filter(|n| !n.is_empty());
+                // A throwing getter or Proxy trap must not leave its exception behind a description.
+                take_exception(self.env);
+                name.unwrap_or_else(|| "object".into())
+            }
         }
     }
 
