@@ -147,3 +147,35 @@ pub fn zero_frame_buffers(frame: &mut frame::Video) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::frames::{FrameGeometry, Layout};
+
+    #[test]
+    fn frames_for_the_encoder_are_defined_to_the_last_byte() {
+        // 4:2:0 at width 40: chroma rows of 20 bytes in 64-byte linesizes, 44 bytes of padding each.
+        let (w, h) = (40usize, 8usize);
+        let format = FrameFormat { pixel_format: ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
+        let g = FrameGeometry::new([1, 3, h as i64, w as i64], Layout::Nchw).unwrap();
+        let rgb = vec![200u8; g.frame_bytes()];
+        let mut converter = format.converter(g.input_pixels()).unwrap();
+        for _ in 0..20 {
+            // Leave garbage where the next frame is likely to be allocated.
+            drop(std::hint::black_box(vec![0xa5u8; 4096]));
+            let mut frame = frame::Video::empty();
+            format.prepare(&mut frame).unwrap();
+            converter.convert(&crate::core::frames::RgbPicture::of_frame(&rgb, &g), &mut frame).unwrap();
+            // SAFETY: reading the frame's own buffer, `size` bytes.
+            let bytes = unsafe {
+                let buf = (*frame.as_ptr()).buf[0];
+                std::slice::from_raw_parts((*buf).data, (*buf).size)
+            };
+            let (y_stride, c_stride) = (frame.stride(0), frame.stride(1));
+            assert!(y_stride > w && c_stride > w / 2, "the test needs row padding");
+            // Every byte is a pixel or zero: no 0xa5 left over.
+            assert!(!bytes.contains(&0xa5), "uninitialised bytes in the frame");
+        }
+    }
+}
