@@ -11,6 +11,7 @@ pkg-config --exists libavcodec libavformat libavutil libswscale 2>/dev/null ||
 { command -v clang >/dev/null && ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; } || missing+=(clang libclang-dev)
 { command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; } || missing+=(ffmpeg)
 command -v c++ >/dev/null || missing+=(g++)
+command -v valgrind >/dev/null || missing+=(valgrind) # the memory checks of npm test (scripts/valgrind/test.sh)
 if ((${#missing[@]})); then
   echo "framecodec setup: installing ${missing[*]}"
   sudo=""
