@@ -153,4 +153,40 @@ mod tests {
         // The cache-line hints only tune a few loads on old CPUs; everything else must match.
         assert_eq!(cpu_flags_without_avx512().map(|f| f & !CACHELINE), Some(detected & !AVX512 & !CACHELINE), "detected {detected:#x}");
     }
+
+    /// x264-params and x264opts of a libx264 context after `keep_deterministic`, given the caller's.
+    fn options_after(params: Option<&str>, opts: Option<&str>) -> (String, String) {
+        let codec = ffmpeg_next::encoder::find_by_name("libx264").expect("libx264");
+        let search = ffi::AV_OPT_SEARCH_CHILDREN as i32;
+        // SAFETY: a fresh context of libx264 (private options allocated), freed at the end.
+        unsafe {
+            let mut ctx = ffi::avcodec_alloc_context3(codec.as_ptr());
+            for (name, value) in [("x264-params", params), ("x264opts", opts)] {
+                if let Some(value) = value {
+                    assert!(ffi::av_opt_set(ctx.cast(), cstring(name).as_ptr(), cstring(value).as_ptr(), search) >= 0);
+                }
+            }
+            keep_deterministic(ctx, "libx264").unwrap();
+            let read = |name: &str| {
+                let mut out: *mut u8 = std::ptr::null_mut();
+                assert!(ffi::av_opt_get(ctx.cast(), cstring(name).as_ptr(), search, &mut out) >= 0);
+                let text = if out.is_null() { String::new() } else { std::ffi::CStr::from_ptr(out.cast()).to_string_lossy().into_owned() };
+                ffi::av_free(out.cast());
+                text
+            };
+            let result = (read("x264-params"), read("x264opts"));
+            ffi::avcodec_free_context(&mut ctx);
+            result
+        }
+    }
+
+    #[test]
+    fn asm_is_set_unless_the_caller_sets_it() {
+        let asm = format!("asm={}", cpu_flags_without_avx512().unwrap());
+        assert_eq!(options_after(None, None).0, asm);
+        let (params, _) = options_after(Some("keyint=5:bframes=2"), None);
+        assert_eq!(params, format!("keyint=5:bframes=2:{asm}"), "the caller's params are kept");
+        assert_eq!(options_after(Some("asm=auto:keyint=5"), None).0, "asm=auto:keyint=5");
+        assert_eq!(options_after(None, Some("keyint=5:asm=avx2")), (String::new(), "keyint=5:asm=avx2".to_string()));
+    }
 }
