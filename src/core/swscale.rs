@@ -110,23 +110,20 @@ impl SwsConverter {
         }
         if split < height {
             let rows = height - split;
+            // Plane p's rows `split..` at offsets[p], each plane `rows` rows of its stride; then the spare bytes.
             let mut offsets = [0usize; 3];
-            let mut len = 0;
-            for p in 0..planes {
-                offsets[p] = len;
-                len += picture.strides[p] * rows;
-            }
             self.tail.clear();
-            self.tail.resize(len + READ_PAST, 0);
-            for p in 0..planes {
+            for (p, offset) in offsets.iter_mut().enumerate().take(planes) {
+                *offset = self.tail.len();
                 let stride = picture.strides[p];
                 let from = &picture.planes[p][stride * split..];
-                let take = from.len().min(stride * rows);
-                self.tail[offsets[p]..offsets[p] + take].copy_from_slice(&from[..take]);
+                self.tail.extend_from_slice(&from[..from.len().min(stride * rows)]);
+                self.tail.resize(*offset + stride * rows, 0);
             }
+            self.tail.resize(self.tail.len() + READ_PAST, 0);
             let mut src: [*const u8; 4] = [std::ptr::null(); 4];
-            for p in 0..planes {
-                src[p] = self.tail[offsets[p]..].as_ptr();
+            for (src, offset) in src.iter_mut().zip(offsets).take(planes) {
+                *src = self.tail[offset..].as_ptr();
             }
             converted += unsafe { ffi::sws_scale(self.ctx, src.as_ptr(), strides.as_ptr(), split as i32, rows as i32, dst_data.as_ptr(), dst_strides.as_ptr()) };
         }
