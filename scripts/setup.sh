@@ -13,6 +13,7 @@ pkg-config --exists libavcodec libavformat libavutil libswscale 2>/dev/null ||
 command -v c++ >/dev/null || missing+=(g++)
 # The colour tests play our videos in a real player: Debian's Chromium (driven by puppeteer-core).
 command -v chromium >/dev/null || missing+=(chromium)
+command -v valgrind >/dev/null || missing+=(valgrind) # the memory checks of npm test (scripts/valgrind/test.sh)
 if ((${#missing[@]})); then
   echo "framecodec setup: installing ${missing[*]}"
   sudo=""

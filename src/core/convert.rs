@@ -8,7 +8,6 @@ use ffmpeg_next::{ffi, frame};
 use super::codec::is_rgb_format;
 use super::color::ColorSpec;
 use super::error::{EncodeError, ErrorCode, Result};
-use super::ffi_util::av_error_text;
 use super::hw_frames::CudaHwFrames;
 use super::frames::{InputPixels, RgbPicture};
 use super::swscale::SwsConverter;
@@ -76,7 +75,8 @@ impl FrameFormat {
         Converter::new(input, self.width, self.height, self.pixel_format, self.color)
     }
 
-    /// A new frame of this format, its color fields set.
+    /// A new frame of this format, its color fields set. Host frames come zeroed (see
+    /// [`zero_frame_buffers`]).
     pub fn new_frame(&self) -> Result<frame::Video> {
         let mut frame = match &self.hw {
             Some(hw) => {
@@ -84,7 +84,11 @@ impl FrameFormat {
                 hw.fill_from_pool(&mut frame)?;
                 frame
             }
-            None => frame::Video::new(self.pixel_format.into(), self.width as u32, self.height as u32),
+            None => {
+                let mut frame = frame::Video::new(self.pixel_format.into(), self.width as u32, self.height as u32);
+                zero_frame_buffers(&mut frame);
+                frame
+            }
         };
         if frame.planes() == 0 && self.hw.is_none() {
             return Err(EncodeError::new(ErrorCode::Encode, "cannot allocate a video frame"));
@@ -112,14 +116,66 @@ impl FrameFormat {
             *frame = self.new_frame()?;
             return Ok(());
         }
-        if frame.planes() == 0 {
+        // SAFETY: the frame is ours; av_frame_is_writable only reads its buffer references.
+        let writable = frame.planes() != 0 && unsafe { ffi::av_frame_is_writable(frame.as_mut_ptr()) } != 0;
+        if !writable {
+            // Empty, or the encoder still holds a reference: a fresh zeroed frame. Not
+            // `av_frame_make_writable`: it would copy pixels about to be overwritten into a buffer
+            // whose row padding it leaves uninitialised.
             *frame = self.new_frame()?;
         }
-        // SAFETY: the frame is ours.
-        let ret = unsafe { ffi::av_frame_make_writable(frame.as_mut_ptr()) };
-        if ret < 0 {
-            return Err(EncodeError::new(ErrorCode::Encode, format!("cannot get a writable frame: {}", av_error_text(ret))));
-        }
         Ok(())
+    }
+}
+
+/// Zeroes every byte of a frame's buffers, row padding included.
+///
+/// Note: [Defined frame bytes]. `av_frame_get_buffer` leaves the bytes between a row's width and its
+/// linesize (and the tail padding) uninitialised, and nobody writes them: the converters write the
+/// pixels only. SIMD code in encoders reads whole vectors, padding included, so a frame handed to an
+/// encoder must be defined to its last byte, or its output may follow leftover heap contents. Frames
+/// are recycled (see `writer.rs`): zeroing once per allocation costs nothing in the steady state.
+/// (libx264's own uninitialised reads are the other half of determinism: [Deterministic x264] in
+/// `x264.rs`.)
+pub fn zero_frame_buffers(frame: &mut frame::Video) {
+    // SAFETY: each non-null `buf[i]` of a frame we own is a live buffer of `size` bytes; nobody else
+    // holds a reference to a frame that was just allocated.
+    unsafe {
+        let f = frame.as_mut_ptr();
+        for &buf in (*f).buf.iter().filter(|b| !b.is_null()) {
+            std::ptr::write_bytes((*buf).data, 0, (*buf).size);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::frames::{FrameGeometry, Layout};
+
+    #[test]
+    fn frames_for_the_encoder_are_defined_to_the_last_byte() {
+        // 4:2:0 at width 40: chroma rows of 20 bytes in 64-byte linesizes, 44 bytes of padding each.
+        let (w, h) = (40usize, 8usize);
+        let format = FrameFormat { pixel_format: ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
+        let g = FrameGeometry::new([1, 3, h as i64, w as i64], Layout::Nchw).unwrap();
+        let rgb = vec![200u8; g.frame_bytes()];
+        let mut converter = format.converter(g.input_pixels()).unwrap();
+        for _ in 0..20 {
+            // Leave garbage where the next frame is likely to be allocated.
+            drop(std::hint::black_box(vec![0xa5u8; 4096]));
+            let mut frame = frame::Video::empty();
+            format.prepare(&mut frame).unwrap();
+            converter.convert(&crate::core::frames::RgbPicture::of_frame(&rgb, &g), &mut frame).unwrap();
+            // SAFETY: reading the frame's own buffer, `size` bytes.
+            let bytes = unsafe {
+                let buf = (*frame.as_ptr()).buf[0];
+                std::slice::from_raw_parts((*buf).data, (*buf).size)
+            };
+            let (y_stride, c_stride) = (frame.stride(0), frame.stride(1));
+            assert!(y_stride > w && c_stride > w / 2, "the test needs row padding");
+            // Every byte is a pixel or zero: no 0xa5 left over.
+            assert!(!bytes.contains(&0xa5), "uninitialised bytes in the frame");
+        }
     }
 }

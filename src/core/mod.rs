@@ -23,6 +23,7 @@ mod sink;
 mod stream_sink;
 mod swscale;
 mod writer;
+mod x264;
 mod yuv_kernel;
 
 pub use codec::VideoCodec;

@@ -143,6 +143,8 @@ impl VideoWriter {
             }
             settings.apply_to_codec(raw, &codec_name, &container)?
         };
+        // SAFETY: the same live, unopened context.
+        unsafe { super::x264::keep_deterministic(ctx.as_mut_ptr(), &codec_name)? };
         let encoder = ctx.open_as(ff_codec).map_err(|e| {
             let code = if vcodec.is_hardware() { ErrorCode::EncoderUnavailable } else { ErrorCode::Encode };
             let context = if vcodec.is_hardware() {

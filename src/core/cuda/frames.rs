@@ -179,11 +179,16 @@ struct DeviceAlloc {
 }
 
 impl DeviceAlloc {
+    /// `len` bytes, zeroed: the kernels write the pixels of a staging buffer, not its row padding, and
+    /// the whole buffer is copied into the encoder's frames (see [Defined frame bytes] in `convert.rs`).
     fn new(gpu: &Arc<Gpu>, len: usize) -> Result<DeviceAlloc> {
         gpu.bind()?;
         // SAFETY: a fresh allocation, freed by Drop.
         let ptr = unsafe { result::malloc_sync(len) }.map_err(|e| gpu.error("cannot allocate device memory", e))?;
-        Ok(DeviceAlloc { gpu: gpu.clone(), ptr })
+        let alloc = DeviceAlloc { gpu: gpu.clone(), ptr };
+        // SAFETY: `ptr` holds `len` bytes.
+        unsafe { result::memset_d8_sync(alloc.ptr, 0, len) }.map_err(|e| gpu.error("cannot clear device memory", e))?;
+        Ok(alloc)
     }
 }
 

@@ -142,9 +142,12 @@ fn with_context<T>(gpu: &Gpu, f: impl FnOnce() -> Option<T>) -> Option<T> {
 unsafe extern "C" fn alloc_pinned(opaque: *mut c_void, size: usize) -> *mut ffi::AVBufferRef {
     // SAFETY: the pool's opaque is the Arc<Gpu> it owns.
     let gpu = unsafe { &*(opaque as *const Gpu) };
-    // SAFETY: a new pinned allocation of `size` bytes, handed to a new AVBufferRef that frees it.
+    // SAFETY: a new pinned allocation of `size` bytes, zeroed, handed to a new AVBufferRef that frees it.
     with_context(gpu, || unsafe {
         let data = result::malloc_host(size, 0).ok()?;
+        // Row padding and the tail are never written (the copy from the GPU brings the staging
+        // buffer's planes, whose padding is zero too): see [Defined frame bytes] in `convert.rs`.
+        std::ptr::write_bytes(data as *mut u8, 0, size);
         let buf = ffi::av_buffer_create(data as *mut u8, size, Some(free_pinned), opaque, 0);
         if buf.is_null() {
             let _ = result::free_host(data);
