@@ -342,22 +342,21 @@ mod tests {
         assert_eq!(fs::read(&dest).unwrap(), b"old", "dropped sink leaves dest untouched");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "no temp file left");
 
-        let mut sink = Box::new(FileSink::create(&dest).unwrap());
-        sink.write_all(b"hello world").unwrap();
-        sink.seek(SeekFrom::Start(0)).unwrap();
-        sink.write_all(b"J").unwrap();
-        let SinkOutput::File(pending) = sink.finish().unwrap() else { panic!("a file") };
+        let finished = || {
+            let mut sink = Box::new(FileSink::create(&dest).unwrap());
+            sink.write_all(b"hello world").unwrap();
+            sink.seek(SeekFrom::Start(0)).unwrap();
+            sink.write_all(b"J").unwrap();
+            let SinkOutput::File(pending) = sink.finish().unwrap() else { panic!("a file") };
+            pending
+        };
+        let pending = finished();
         assert_eq!(fs::read(&dest).unwrap(), b"old", "dest untouched until the commit");
         drop(pending);
         assert_eq!(fs::read(&dest).unwrap(), b"old", "an uncommitted file is discarded");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "no temp file left");
 
-        let mut sink = Box::new(FileSink::create(&dest).unwrap());
-        sink.write_all(b"hello world").unwrap();
-        sink.seek(SeekFrom::Start(0)).unwrap();
-        sink.write_all(b"J").unwrap();
-        let SinkOutput::File(pending) = sink.finish().unwrap() else { panic!("a file") };
-        assert_eq!(pending.commit().unwrap(), dest);
+        assert_eq!(finished().commit().unwrap(), dest);
         assert_eq!(fs::read(&dest).unwrap(), b"Jello world");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         fs::remove_dir_all(&dir).unwrap();
