@@ -72,6 +72,8 @@ pub struct VideoWriter {
     frames: i64,
     /// Packets muxed so far: frames the encoder has finished.
     packets: u64,
+    /// The dts of the last packet, in codec time base (see [`repair_dts`]).
+    last_dts: Option<i64>,
     /// Serves the muxer's read-back of its own output; freed after `output`.
     _read_back: Box<ReadBack>,
     sink: SharedSink,
@@ -198,6 +200,7 @@ impl VideoWriter {
             stream_time_base,
             frames: 0,
             packets: 0,
+            last_dts: None,
             _read_back: read_back,
             sink,
             format_name,
@@ -290,6 +293,7 @@ impl VideoWriter {
                     if self.packet.duration() <= 0 {
                         self.packet.set_duration(1);
                     }
+                    repair_dts(&mut self.packet, &mut self.last_dts);
                     self.packet.set_stream(0);
                     self.packet.rescale_ts(self.codec_time_base, self.stream_time_base);
                     self.packet
@@ -308,6 +312,25 @@ impl VideoWriter {
     }
 }
 
+/// A packet whose dts is after its pts cannot be muxed (`pts < dts`): libx265 with B-frames emits one
+/// now and then when its threads race (seen: 1 in ~300 two-frame encodes with others running). As the
+/// ffmpeg CLI does, both become the median of pts, dts and the previous dts + 1, which keeps dts
+/// increasing and the packet presentable.
+fn repair_dts(packet: &mut Packet, last_dts: &mut Option<i64>) {
+    if let (Some(pts), Some(dts)) = (packet.pts(), packet.dts()) {
+        if dts > pts {
+            let next = last_dts.map_or(i64::MIN, |d| d.saturating_add(1));
+            let mut three = [pts, dts, next];
+            three.sort_unstable();
+            packet.set_pts(Some(three[1]));
+            packet.set_dts(Some(three[1]));
+        }
+    }
+    if packet.dts().is_some() {
+        *last_dts = packet.dts();
+    }
+}
+
 /// A muxer failure: the sink's own I/O error if it had one (FFmpeg saw only EIO), else FFmpeg's.
 fn output_failure(sink: &SharedSink, context: &str, averror: i32, log: &LogCapture) -> EncodeError {
     match sink.take_error() {
@@ -316,5 +339,35 @@ fn output_failure(sink: &SharedSink, context: &str, averror: i32, log: &LogCaptu
             EncodeError::io(context, io)
         }
         None => ffmpeg_failure(ErrorCode::Encode, context, averror, log),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(pts: i64, dts: i64) -> Packet {
+        let mut p = Packet::empty();
+        p.set_pts(Some(pts));
+        p.set_dts(Some(dts));
+        p
+    }
+
+    #[test]
+    fn a_dts_after_its_pts_is_repaired_as_the_ffmpeg_cli_does() {
+        let mut last = None;
+        // libx265's racy first packet: pts 0, dts 1 (a B-frame stream's first dts is normally -1).
+        let mut p = packet(0, 1);
+        repair_dts(&mut p, &mut last);
+        assert_eq!((p.pts(), p.dts()), (Some(0), Some(0)));
+        // The next one: median of pts 2, dts 3 and the last dts + 1 = 1.
+        let mut p = packet(2, 3);
+        repair_dts(&mut p, &mut last);
+        assert_eq!((p.pts(), p.dts()), (Some(2), Some(2)));
+        // Valid packets are left alone.
+        let mut p = packet(5, 3);
+        repair_dts(&mut p, &mut last);
+        assert_eq!((p.pts(), p.dts()), (Some(5), Some(3)));
+        assert_eq!(last, Some(3));
     }
 }
