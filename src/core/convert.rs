@@ -9,7 +9,7 @@ use super::codec::is_rgb_format;
 use super::color::ColorSpec;
 use super::error::{EncodeError, ErrorCode, Result};
 use super::hw_frames::CudaHwFrames;
-use super::frames::{InputPixels, RgbPicture};
+use super::picture::{InputPixels, RgbPicture};
 use super::swscale::SwsConverter;
 use super::yuv_kernel::{self, Scratch, YuvCoefficients, YuvPlanes};
 
@@ -151,7 +151,7 @@ pub fn zero_frame_buffers(frame: &mut frame::Video) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::frames::{FrameGeometry, Layout};
+    use crate::core::picture::{FrameGeometry, Layout};
 
     #[test]
     fn frames_for_the_encoder_are_defined_to_the_last_byte() {
@@ -166,7 +166,7 @@ mod tests {
             drop(std::hint::black_box(vec![0xa5u8; 4096]));
             let mut frame = frame::Video::empty();
             format.prepare(&mut frame).unwrap();
-            converter.convert(&crate::core::frames::RgbPicture::of_frame(&rgb, &g), &mut frame).unwrap();
+            converter.convert(&crate::core::picture::RgbPicture::of_frame(&rgb, &g), &mut frame).unwrap();
             // SAFETY: reading the frame's own buffer, `size` bytes.
             let bytes = unsafe {
                 let buf = (*frame.as_ptr()).buf[0];

@@ -12,7 +12,7 @@ use ffmpeg_next::frame;
 
 use super::container::Container;
 use super::error::{EncodeError, ErrorCode, Result};
-use super::frames::{Device, FrameConverter, FrameSource};
+use super::source::{Device, FrameConverter, FrameSource};
 use super::options::EncodeSettings;
 use super::rate::FrameRate;
 use super::sink::Sink;

@@ -18,7 +18,7 @@ use ffmpeg_next::{ffi, frame};
 use super::color::{ColorRange, ColorSpec};
 use super::error::{EncodeError, ErrorCode, Result};
 use super::ffi_util::pix_fmt_name;
-use super::frames::{InputPixels, RgbPicture};
+use super::picture::{InputPixels, RgbPicture};
 
 impl InputPixels {
     pub fn av_format(self) -> ffi::AVPixelFormat {
@@ -145,7 +145,7 @@ impl Drop for SwsConverter {
 mod tests {
     use super::*;
     use crate::core::color::ColorSpec;
-    use crate::core::frames::{FrameGeometry, Layout};
+    use crate::core::picture::{FrameGeometry, Layout};
     use ffi::AVPixelFormat::*;
 
     const LAYOUTS: [(Layout, usize); 3] = [(Layout::Nchw, 3), (Layout::Nhwc, 3), (Layout::Nhwc, 4)];

@@ -22,7 +22,7 @@ use super::container::Container;
 use super::convert::{Converter, FrameFormat};
 use super::error::{EncodeError, ErrorCode, Result};
 use super::ffi_util::{ffmpeg_failure, pix_fmt_name};
-use super::frames::{InputPixels, RgbPicture};
+use super::picture::{InputPixels, RgbPicture};
 use super::log::LogCapture;
 use super::options::{apply_to_muxer, check_muxer_options, EncodeSettings};
 use super::rate::FrameRate;
@@ -64,7 +64,7 @@ pub struct VideoWriter {
     encoder: codec::encoder::video::Encoder,
     /// For `write` of host pictures; made on first use.
     converter: Option<Converter>,
-    input: super::frames::InputPixels,
+    input: super::picture::InputPixels,
     frame: frame::Video,
     packet: Packet,
     codec_time_base: Rational,

@@ -8,7 +8,7 @@
 //! (centre-sited), computed from the sum of the four pixels so no precision is lost before rounding.
 
 use super::color::{ColorRange, ColorSpec};
-use super::frames::{InputPixels, RgbPicture};
+use super::picture::{InputPixels, RgbPicture};
 
 /// Fixed-point scale of the coefficients: 15 bits keeps every coefficient and every (sum of 4) pixel
 /// value within i16, so products map onto the CPU's 16-bit multiply-add instructions.

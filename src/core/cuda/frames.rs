@@ -19,7 +19,8 @@ use super::gpu::Gpu;
 use super::pinned::{PinnedFramePool, PlaneLayout};
 use crate::core::convert::{Converter, FrameFormat};
 use crate::core::error::{EncodeError, Result};
-use crate::core::frames::{Device, FrameConverter, FrameGeometry, FrameSource, InputPixels, Layout, RgbPicture};
+use crate::core::picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
+use crate::core::source::{Device, FrameConverter, FrameSource};
 use crate::core::yuv_kernel::YuvCoefficients;
 use crate::core::CudaContextHandle;
 

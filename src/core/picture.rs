@@ -1,13 +1,8 @@
-//! Frame sources: where the encoder reads its RGB frames from.
+//! What a frame is: its layout, its validated geometry, and one host frame as planes FFmpeg can read.
 //!
-//! Host frames are read in place, never copied as a whole: NCHW (N×3×H×W planar RGB) is exactly FFmpeg's
-//! `GBRP` with its planes taken in the order G, B, R; NHWC is packed `rgb24` or `rgba` (alpha ignored).
-//! A CUDA source slots in beside [`HostFrames`] behind the same [`FrameSource`] trait.
+//! NCHW (N×3×H×W planar RGB) is exactly FFmpeg's `GBRP` with its planes taken in the order G, B, R;
+//! NHWC is packed `rgb24` or `rgba` (alpha ignored). A leaf: every stage of the core reads these types.
 
-use std::fmt;
-use std::sync::Arc;
-
-use super::convert::{Converter, FrameFormat};
 use super::error::{EncodeError, Result};
 
 /// How the four dimensions of the frames are ordered.
@@ -149,108 +144,6 @@ pub struct RgbPicture<'a> {
     pub strides: [usize; 3],
 }
 
-/// Bytes that stay valid and unchanged while encodes read them (a JS typed array, a `Vec`, …).
-pub trait HostBytes: Send + Sync {
-    fn bytes(&self) -> &[u8];
-}
-
-impl HostBytes for Vec<u8> {
-    fn bytes(&self) -> &[u8] {
-        self
-    }
-}
-
-/// Where frames live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Device {
-    Cpu,
-    Cuda(u32),
-}
-
-impl fmt::Display for Device {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Device::Cpu => f.write_str("cpu"),
-            Device::Cuda(n) => write!(f, "cuda:{n}"),
-        }
-    }
-}
-
-/// A batch of frames the encoder can read, frame by frame, in order.
-pub trait FrameSource: Send + Sync {
-    fn geometry(&self) -> FrameGeometry;
-    fn device(&self) -> Device;
-    /// Where the frames live, for messages: `cpu`, `NVIDIA H200 (cuda:0)`.
-    fn device_name(&self) -> String {
-        self.device().to_string()
-    }
-    /// The CUDA context the frames live in (NVENC then takes GPU frames made in it).
-    fn cuda_context(&self) -> Option<super::hw_frames::CudaContextHandle> {
-        None
-    }
-    /// A converter that writes frame `index` into frames of the encoder's format (it may run on
-    /// another thread than the one that created it).
-    fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>>;
-}
-
-/// Writes frames of a source, converted, into encoder frames.
-pub trait FrameConverter {
-    /// Converts frame `index` into `dst` (allocated in the target format when empty; reused otherwise).
-    fn convert(&mut self, index: usize, dst: &mut ffmpeg_next::frame::Video) -> Result<()>;
-}
-
-/// Frames in host memory, shared (not copied) with whoever owns the bytes.
-#[derive(Clone)]
-pub struct HostFrames {
-    bytes: Arc<dyn HostBytes>,
-    geometry: FrameGeometry,
-}
-
-impl HostFrames {
-    /// Validates `shape` against `layout` and the byte length of `bytes`.
-    pub fn new(bytes: Arc<dyn HostBytes>, shape: [i64; 4], layout: Layout) -> Result<HostFrames> {
-        let geometry = FrameGeometry::new(shape, layout)?;
-        geometry.check_len(bytes.bytes().len(), shape)?;
-        Ok(HostFrames { bytes, geometry })
-    }
-}
-
-impl FrameSource for HostFrames {
-    fn geometry(&self) -> FrameGeometry {
-        self.geometry
-    }
-
-    fn device(&self) -> Device {
-        Device::Cpu
-    }
-
-    fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>> {
-        Ok(Box::new(HostConverter { frames: self, converter: format.converter(self.geometry.input_pixels())?, format: format.clone() }))
-    }
-}
-
-/// Converts host frames on the CPU.
-struct HostConverter<'a> {
-    frames: &'a HostFrames,
-    converter: Converter,
-    format: FrameFormat,
-}
-
-impl FrameConverter for HostConverter<'_> {
-    fn convert(&mut self, index: usize, dst: &mut ffmpeg_next::frame::Video) -> Result<()> {
-        self.format.prepare(dst)?;
-        self.converter.convert(&self.frames.picture(index), dst)
-    }
-}
-
-impl HostFrames {
-    /// Frame `index` (< `geometry().count`) as host planes, read in place.
-    pub fn picture(&self, index: usize) -> RgbPicture<'_> {
-        let frame_len = self.geometry.frame_bytes();
-        RgbPicture::of_frame(&self.bytes.bytes()[index * frame_len..(index + 1) * frame_len], &self.geometry)
-    }
-}
-
 impl<'a> RgbPicture<'a> {
     /// One frame's bytes (`geometry.frame_bytes()` of them) as planes FFmpeg can read in place.
     pub fn of_frame(frame: &'a [u8], g: &FrameGeometry) -> RgbPicture<'a> {
@@ -292,31 +185,5 @@ mod tests {
             let err = FrameGeometry::new(shape, Layout::Nchw).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidArgValue);
         }
-    }
-
-    #[test]
-    fn length_mismatch_names_both_numbers() {
-        let err = HostFrames::new(Arc::new(vec![0u8; 100]), [1, 3, 8, 8], Layout::Nchw)
-            .err()
-            .unwrap();
-        assert!(err.message.contains("100") && err.message.contains("192"), "{}", err.message);
-    }
-
-    #[test]
-    fn nchw_planes_are_taken_in_gbrp_order() {
-        let (h, w) = (2, 3);
-        let mut data = vec![0u8; 2 * 3 * h * w];
-        // frame 1: R plane = 1, G plane = 2, B plane = 3
-        let f1 = &mut data[3 * h * w..];
-        f1[..h * w].fill(1);
-        f1[h * w..2 * h * w].fill(2);
-        f1[2 * h * w..].fill(3);
-        let frames = HostFrames::new(Arc::new(data), [2, 3, h as i64, w as i64], Layout::Nchw).unwrap();
-        let pic = frames.picture(1);
-        assert_eq!(pic.pixels, InputPixels::PlanarRgb);
-        assert!(pic.planes[0].iter().all(|&v| v == 2), "G first");
-        assert!(pic.planes[1].iter().all(|&v| v == 3), "B second");
-        assert!(pic.planes[2].iter().all(|&v| v == 1), "R third");
-        assert_eq!(pic.strides, [w, w, w]);
     }
 }
