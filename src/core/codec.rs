@@ -179,13 +179,6 @@ fn is_hardware_format(f: ffi::AVPixelFormat) -> bool {
     desc.is_null() || unsafe { (*desc).flags } & ffi::AV_PIX_FMT_FLAG_HWACCEL as u64 != 0
 }
 
-/// Whether a format stores RGB (no YUV matrix or range applies, so no color tags are written).
-pub fn is_rgb_format(f: ffi::AVPixelFormat) -> bool {
-    let desc = unsafe { ffi::av_pix_fmt_desc_get(f) };
-    !desc.is_null()
-        && unsafe { (*desc).flags } & (ffi::AV_PIX_FMT_FLAG_RGB | ffi::AV_PIX_FMT_FLAG_PAL) as u64 != 0
-}
-
 fn check_subsampling(format: ffi::AVPixelFormat, width: usize, height: usize) -> Result<()> {
     let desc = unsafe { ffi::av_pix_fmt_desc_get(format) };
     if desc.is_null() {

@@ -49,3 +49,10 @@ pub fn pix_fmt_name(fmt: ffi::AVPixelFormat) -> String {
     // SAFETY: returns a static string or null.
     unsafe { text(ffi::av_get_pix_fmt_name(fmt)) }
 }
+
+/// Whether a format stores RGB (no YUV matrix or range applies, so no color tags are written).
+pub fn is_rgb_format(f: ffi::AVPixelFormat) -> bool {
+    let desc = unsafe { ffi::av_pix_fmt_desc_get(f) };
+    !desc.is_null()
+        && unsafe { (*desc).flags } & (ffi::AV_PIX_FMT_FLAG_RGB | ffi::AV_PIX_FMT_FLAG_PAL) as u64 != 0
+}

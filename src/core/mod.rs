@@ -4,7 +4,6 @@
 //! `VideoWriter` (codec open, options, send/receive, muxing) → `Sink` (file, memory, stream).
 
 mod codec;
-mod color;
 mod container;
 pub mod cuda;
 mod convert;
@@ -22,13 +21,11 @@ mod reopen;
 mod sink;
 mod source;
 mod stream_sink;
-mod swscale;
 mod writer;
 mod x264;
-mod yuv_kernel;
 
 pub use codec::VideoCodec;
-pub use color::{ColorMatrix, ColorRange, ColorSpec};
+pub use convert::color::{ColorMatrix, ColorRange, ColorSpec};
 pub use container::Container;
 pub use convert::{Converter, FrameFormat};
 pub use destination::local_path;

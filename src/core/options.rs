@@ -10,7 +10,7 @@ use std::ffi::{c_void, CStr};
 
 use ffmpeg_next::ffi;
 
-use super::color::{ColorMatrix, ColorRange, ColorSpec};
+use super::convert::color::{ColorMatrix, ColorRange, ColorSpec};
 use super::container::Container;
 use super::error::{EncodeError, ErrorCode, Result};
 use super::file_options::{refuse_file_option, refuse_two_pass_flags};

@@ -17,7 +17,8 @@
 use ffmpeg_next::format::context::StreamIo;
 use ffmpeg_next::{codec, ffi, format, frame, Packet, Rational};
 
-use super::codec::{is_rgb_format, VideoCodec};
+use super::codec::VideoCodec;
+use super::ffi_util::is_rgb_format;
 use super::container::Container;
 use super::convert::{Converter, FrameFormat};
 use super::error::{EncodeError, ErrorCode, Result};

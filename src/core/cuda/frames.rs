@@ -21,7 +21,7 @@ use crate::core::convert::{Converter, FrameFormat};
 use crate::core::error::{EncodeError, Result};
 use crate::core::picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
 use crate::core::source::{Device, FrameConverter, FrameSource};
-use crate::core::yuv_kernel::YuvCoefficients;
+use crate::core::convert::yuv_kernel::YuvCoefficients;
 use crate::core::CudaContextHandle;
 
 /// Frames at a device pointer (not owned, unless they come from [`DeviceBuffer`]).

@@ -8,7 +8,7 @@
 //! (centre-sited), computed from the sum of the four pixels so no precision is lost before rounding.
 
 use super::color::{ColorRange, ColorSpec};
-use super::picture::{InputPixels, RgbPicture};
+use crate::core::picture::{InputPixels, RgbPicture};
 
 /// Fixed-point scale of the coefficients: 15 bits keeps every coefficient and every (sum of 4) pixel
 /// value within i16, so products map onto the CPU's 16-bit multiply-add instructions.
@@ -298,7 +298,7 @@ fn convert_generic(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::color::ColorMatrix;
+    use crate::core::convert::color::ColorMatrix;
 
     fn pic_rgb(px: &[u8], width: usize) -> RgbPicture<'_> {
         RgbPicture { pixels: InputPixels::PackedRgb, planes: [px, &[], &[]], strides: [width * 3, 0, 0] }

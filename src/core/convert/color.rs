@@ -10,7 +10,7 @@
 
 use ffmpeg_next::ffi;
 
-use super::error::{EncodeError, Result};
+use crate::core::error::{EncodeError, Result};
 
 /// The YUV matrix (`extraOptions.colorspace`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
