@@ -12,8 +12,8 @@
 
 use std::io::{self, SeekFrom};
 
-use super::container::Container;
-use super::options::{EncodeSettings, OptionValue};
+use super::mux::container::Container;
+use super::encoder::settings::{EncodeSettings, OptionValue};
 use super::sink::{MemorySink, Sink, SinkOutput};
 
 /// Receives the output in order. `consume` may block until the consumer accepts more (backpressure).

@@ -8,7 +8,7 @@ use super::color::ColorSpec;
 use super::Converter;
 use crate::core::error::{EncodeError, ErrorCode, Result};
 use crate::core::ffi_util::is_rgb_format;
-use crate::core::hw_frames::CudaHwFrames;
+use crate::core::encoder::hw_frames::CudaHwFrames;
 use crate::core::picture::InputPixels;
 
 /// The frames an encoder takes: pixel format, size and the color spec they are converted with, and
@@ -87,9 +87,9 @@ impl FrameFormat {
 /// linesize (and the tail padding) uninitialised, and nobody writes them: the converters write the
 /// pixels only. SIMD code in encoders reads whole vectors, padding included, so a frame handed to an
 /// encoder must be defined to its last byte, or its output may follow leftover heap contents. Frames
-/// are recycled (see `writer.rs`): zeroing once per allocation costs nothing in the steady state.
+/// are recycled (see `writer.rs` and `pipeline.rs`): zeroing once per allocation costs nothing in the steady state.
 /// (libx264's own uninitialised reads are the other half of determinism: [Deterministic x264] in
-/// `x264.rs`.)
+/// `encoder/x264.rs`.)
 pub fn zero_frame_buffers(frame: &mut frame::Video) {
     // SAFETY: each non-null `buf[i]` of a frame we own is a live buffer of `size` bytes; nobody else
     // holds a reference to a frame that was just allocated.

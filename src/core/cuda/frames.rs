@@ -181,7 +181,7 @@ struct DeviceAlloc {
 
 impl DeviceAlloc {
     /// `len` bytes, zeroed: the kernels write the pixels of a staging buffer, not its row padding, and
-    /// the whole buffer is copied into the encoder's frames (see [Defined frame bytes] in `convert.rs`).
+    /// the whole buffer is copied into the encoder's frames (see [Defined frame bytes] in `convert/frame_format.rs`).
     fn new(gpu: &Arc<Gpu>, len: usize) -> Result<DeviceAlloc> {
         gpu.bind()?;
         // SAFETY: a fresh allocation, freed by Drop.

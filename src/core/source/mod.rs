@@ -8,7 +8,7 @@ mod host;
 use std::fmt;
 
 use super::convert::FrameFormat;
-use super::hw_frames::CudaContextHandle;
+use super::encoder::hw_frames::CudaContextHandle;
 use super::error::Result;
 use super::picture::FrameGeometry;
 

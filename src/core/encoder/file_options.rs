@@ -10,9 +10,9 @@
 
 use ffmpeg_next::ffi;
 
-use super::error::{EncodeError, Result};
-use super::ffi_util::{cstring, text};
-use super::options::OptionValue;
+use crate::core::error::{EncodeError, Result};
+use crate::core::ffi_util::{cstring, text};
+use super::settings::OptionValue;
 
 /// Private encoder options whose value is a file name (or a library to load).
 const FILE_OPTIONS: &[(&str, &str)] = &[

@@ -1,4 +1,4 @@
-//! Encode settings and how `crf`, `preset` and `extraOptions` reach FFmpeg.
+//! How `crf`, `preset` and `extraOptions` reach FFmpeg.
 //!
 //! Why so strict: FFmpeg silently keeps option keys nobody recognised (they stay in the dictionary) and
 //! checks many values only deep inside `avcodec_open2`, where the error is a bare EINVAL. torchcodec
@@ -10,87 +10,13 @@ use std::ffi::{c_void, CStr};
 
 use ffmpeg_next::ffi;
 
-use super::convert::color::{ColorMatrix, ColorRange, ColorSpec};
-use super::container::Container;
-use super::error::{EncodeError, ErrorCode, Result};
 use super::file_options::{refuse_file_option, refuse_two_pass_flags};
-use super::ffi_util::{av_error_text, cstring, text};
-
-/// One option value as given by the caller.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OptionValue {
-    Str(String),
-    Num(f64),
-    Bool(bool),
-}
-
-impl OptionValue {
-    /// The string FFmpeg's option parser takes.
-    pub fn to_ffmpeg_string(&self) -> String {
-        match self {
-            OptionValue::Str(s) => s.clone(),
-            OptionValue::Bool(b) => (if *b { "1" } else { "0" }).to_string(),
-            OptionValue::Num(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => format!("{}", *n as i64),
-            OptionValue::Num(n) => format!("{n}"),
-        }
-    }
-
-    fn as_number(&self) -> Option<f64> {
-        match self {
-            OptionValue::Num(n) => Some(*n),
-            OptionValue::Bool(b) => Some(*b as u8 as f64),
-            OptionValue::Str(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            OptionValue::Str(s) => format!("'{s}'"),
-            other => other.to_ffmpeg_string(),
-        }
-    }
-}
-
-/// A preset: a name (`'medium'`) or a number for encoders that number their presets (SVT-AV1).
-pub type Preset = OptionValue;
-
-/// What to encode with; every field optional (`EncodeOptions` in the JS API).
-#[derive(Debug, Clone, Default)]
-pub struct EncodeSettings {
-    pub codec: Option<String>,
-    pub pixel_format: Option<String>,
-    pub crf: Option<f64>,
-    pub preset: Option<Preset>,
-    /// Codec, private and muxer options by FFmpeg name, in the order given.
-    pub extra: Vec<(String, OptionValue)>,
-}
-
-/// Keys of `extraOptions` that framecodec handles itself (they change the conversion, not only a field).
-const COLOR_KEYS: [&str; 2] = ["colorspace", "color_range"];
+use super::settings::{EncodeSettings, OptionValue, COLOR_KEYS};
+use crate::core::mux::container::Container;
+use crate::core::error::{EncodeError, ErrorCode, Result};
+use crate::core::ffi_util::{av_error_text, cstring, text};
 
 impl EncodeSettings {
-    /// The conversion matrix and range: BT.709 limited unless `extraOptions` says otherwise.
-    pub fn color_spec(&self) -> Result<ColorSpec> {
-        let mut spec = ColorSpec::default();
-        for (key, value) in self.extra.iter().filter(|(k, _)| COLOR_KEYS.contains(&k.as_str())) {
-            let name = match value {
-                OptionValue::Str(s) => s.as_str(),
-                other => {
-                    return Err(EncodeError::invalid_option(format!(
-                        "extraOptions.{key} must be a name, got {}",
-                        other.describe()
-                    )))
-                }
-            };
-            match key.as_str() {
-                "colorspace" => spec.matrix = ColorMatrix::parse(name)?,
-                "color_range" => spec.range = ColorRange::parse(name)?,
-                _ => {}
-            }
-        }
-        Ok(spec)
-    }
-
     /// Sets `crf`, `preset` and the codec-level `extraOptions` on an allocated (unopened) codec context
     /// and returns the options that belong to the muxer, checked but not yet set.
     ///
@@ -372,25 +298,6 @@ fn check_known_values(encoder: &str, key: &str, value: &OptionValue) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn values_format_for_ffmpeg() {
-        assert_eq!(OptionValue::Num(23.0).to_ffmpeg_string(), "23");
-        assert_eq!(OptionValue::Num(18.5).to_ffmpeg_string(), "18.5");
-        assert_eq!(OptionValue::Bool(true).to_ffmpeg_string(), "1");
-        assert_eq!(OptionValue::Str("film".into()).to_ffmpeg_string(), "film");
-    }
-
-    #[test]
-    fn color_spec_from_extra_options() {
-        let mut s = EncodeSettings::default();
-        assert_eq!(s.color_spec().unwrap(), ColorSpec::default());
-        s.extra = vec![("colorspace".into(), OptionValue::Str("bt470bg".into())), ("color_range".into(), OptionValue::Str("pc".into()))];
-        let spec = s.color_spec().unwrap();
-        assert_eq!((spec.matrix, spec.range), (ColorMatrix::Bt470bg, ColorRange::Full));
-        s.extra = vec![("colorspace".into(), OptionValue::Num(1.0))];
-        assert_eq!(s.color_spec().unwrap_err().code, ErrorCode::InvalidOption);
-    }
 
     #[test]
     fn x264_presets_and_tunes_are_checked_by_name() {

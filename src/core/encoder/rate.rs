@@ -7,7 +7,7 @@
 
 use ffmpeg_next::Rational;
 
-use super::error::{EncodeError, ErrorCode, Result};
+use crate::core::error::{EncodeError, ErrorCode, Result};
 
 /// A positive frame rate `num/den` in lowest terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use ffmpeg_next::ffi;
 use ffmpeg_next::format::context::StreamIo;
 
-use super::sink::SharedSink;
+use crate::core::sink::SharedSink;
 
 /// Reads a sink's bytes at its own position.
 struct SinkReader {

@@ -10,11 +10,11 @@ use std::sync::mpsc;
 
 use ffmpeg_next::frame;
 
-use super::container::Container;
+use super::mux::container::Container;
 use super::error::{EncodeError, ErrorCode, Result};
 use super::source::{Device, FrameConverter, FrameSource};
-use super::options::EncodeSettings;
-use super::rate::FrameRate;
+use super::encoder::settings::EncodeSettings;
+use super::encoder::rate::FrameRate;
 use super::sink::Sink;
 use super::writer::{EncodeSummary, VideoWriter, WriterConfig};
 
@@ -160,7 +160,7 @@ fn nvenc_for(container: &Container) -> Option<String> {
         AV_CODEC_ID_AV1 => "av1_nvenc",
         _ => return None,
     };
-    super::codec::VideoCodec::find(Some(name), container).ok().map(|_| name.to_string())
+    super::encoder::codec::VideoCodec::find(Some(name), container).ok().map(|_| name.to_string())
 }
 
 /// Converts on a scoped thread while this thread feeds the encoder.

@@ -7,12 +7,12 @@
 //! with every N). The ffmpeg CLI does the same. So unless the caller picks x264's CPU flags itself
 //! (`asm` in `x264-params` or `x264opts`), we hand libx264 the flags it would detect minus AVX-512
 //! (CPU time within 5%, 720p on an AMD EPYC). Our own frames are fully defined too: see [Defined frame
-//! bytes] in `convert.rs`.
+//! bytes] in `convert/frame_format.rs`.
 
 use ffmpeg_next::ffi;
 
-use super::error::{EncodeError, Result};
-use super::ffi_util::cstring;
+use crate::core::error::{EncodeError, Result};
+use crate::core::ffi_util::cstring;
 
 /// x264's CPU flags (`X264_CPU_*` in x264.h, stable across x264 builds).
 mod flag {
@@ -124,7 +124,7 @@ pub unsafe fn keep_deterministic(ctx: *mut ffi::AVCodecContext, encoder_name: &s
         }
         ffi::av_dict_free(&mut params);
         if ret < 0 {
-            return Err(EncodeError::new(super::error::ErrorCode::Encode, "cannot set libx264's CPU flags"));
+            return Err(EncodeError::new(crate::core::error::ErrorCode::Encode, "cannot set libx264's CPU flags"));
         }
     }
     Ok(())
