@@ -5,7 +5,6 @@
 
 pub mod cuda;
 mod convert;
-mod destination;
 mod encoder;
 mod error;
 pub(crate) mod ffi_util;
@@ -15,14 +14,13 @@ mod picture;
 mod pipeline;
 mod sink;
 mod source;
-mod stream_sink;
 mod writer;
 
 pub use encoder::codec::VideoCodec;
 pub use convert::color::{ColorMatrix, ColorRange, ColorSpec};
 pub use mux::container::Container;
 pub use convert::{Converter, FrameFormat};
-pub use destination::local_path;
+pub use sink::destination::local_path;
 pub use pipeline::{encode, EncodeControl, Unwatched};
 pub use error::{sys_error, EncodeError, ErrorCode, Result, SysCall};
 pub use encoder::hw_frames::{CudaContextHandle, CudaHwFrames};
@@ -30,8 +28,7 @@ pub use picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
 pub use source::{Device, FrameConverter, FrameSource, HostBytes, HostFrames};
 pub use encoder::settings::{EncodeSettings, OptionValue, Preset};
 pub use encoder::rate::FrameRate;
-pub use sink::{FileSink, MemorySink, PendingFile, SharedSink, Sink, SinkOutput};
-pub use stream_sink::{ChunkConsumer, StreamMode, StreamSink};
+pub use sink::{ChunkConsumer, FileSink, MemorySink, PendingFile, SharedSink, Sink, SinkOutput, StreamMode, StreamSink};
 pub use writer::{EncodeSummary, VideoWriter, WriterConfig};
 
 #[cfg(test)]

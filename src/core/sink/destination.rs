@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use super::error::{EncodeError, Result};
+use crate::core::error::{EncodeError, Result};
 
 /// The local file a destination names. `file:` URLs are decoded; any other URL scheme is refused.
 pub fn local_path(dest: &str) -> Result<PathBuf> {

@@ -12,9 +12,9 @@
 
 use std::io::{self, SeekFrom};
 
-use super::mux::container::Container;
-use super::encoder::settings::{EncodeSettings, OptionValue};
-use super::sink::{MemorySink, Sink, SinkOutput};
+use crate::core::mux::container::Container;
+use crate::core::encoder::settings::{EncodeSettings, OptionValue};
+use super::{MemorySink, Sink, SinkOutput};
 
 /// Receives the output in order. `consume` may block until the consumer accepts more (backpressure).
 pub trait ChunkConsumer: Send {
