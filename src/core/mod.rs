@@ -1,14 +1,17 @@
 //! The core: frames in, encoded bytes out, Rust errors. Knows nothing of JavaScript.
 //!
-//! `FrameSource` (host layouts; CUDA later) → `Converter` (RGB→YUV with the `ColorSpec`) →
-//! `VideoWriter` (codec open, options, send/receive, muxing) → `Sink` (file, memory, stream).
+//! Folders are the stages of the pipeline, in the order frames flow through them:
+//! `source/` (`FrameSource`: host layouts, CUDA frames) → `convert/` (`Converter`: RGB→YUV with the
+//! `ColorSpec`) → `encoder/` (codec open, options, send/receive) → `mux/` (one output, its streams)
+//! → `sink/` (file, memory, stream). `picture.rs` is what a frame is (read by every stage),
+//! `writer.rs` joins encoder, muxer and sink, `pipeline.rs` runs an encode of a whole source, and
+//! `ffmpeg/` and `cuda/` are what the stages stand on.
 
-pub mod cuda;
 mod convert;
+pub mod cuda;
 mod encoder;
 mod error;
-pub(crate) mod ffi_util;
-mod log;
+mod ffmpeg;
 mod mux;
 mod picture;
 mod pipeline;
@@ -16,19 +19,19 @@ mod sink;
 mod source;
 mod writer;
 
-pub use encoder::codec::VideoCodec;
 pub use convert::color::{ColorMatrix, ColorRange, ColorSpec};
-pub use mux::container::Container;
 pub use convert::{Converter, FrameFormat};
-pub use sink::destination::local_path;
-pub use pipeline::{encode, EncodeControl, Unwatched};
-pub use error::{sys_error, EncodeError, ErrorCode, Result, SysCall};
+pub use encoder::codec::VideoCodec;
 pub use encoder::hw_frames::{CudaContextHandle, CudaHwFrames};
-pub use picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
-pub use source::{Device, FrameConverter, FrameSource, HostBytes, HostFrames};
-pub use encoder::settings::{EncodeSettings, OptionValue, Preset};
 pub use encoder::rate::FrameRate;
+pub use encoder::settings::{EncodeSettings, OptionValue, Preset};
+pub use error::{sys_error, EncodeError, ErrorCode, Result, SysCall};
+pub use mux::container::Container;
+pub use picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
+pub use pipeline::{encode, EncodeControl, Unwatched};
+pub use sink::destination::local_path;
 pub use sink::{ChunkConsumer, FileSink, MemorySink, PendingFile, SharedSink, Sink, SinkOutput, StreamMode, StreamSink};
+pub use source::{Device, FrameConverter, FrameSource, HostBytes, HostFrames};
 pub use writer::{EncodeSummary, VideoWriter, WriterConfig};
 
 #[cfg(test)]

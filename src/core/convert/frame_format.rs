@@ -7,7 +7,7 @@ use ffmpeg_next::{ffi, frame};
 use super::color::ColorSpec;
 use super::Converter;
 use crate::core::error::{EncodeError, ErrorCode, Result};
-use crate::core::ffi_util::is_rgb_format;
+use crate::core::ffmpeg::util::is_rgb_format;
 use crate::core::encoder::hw_frames::CudaHwFrames;
 use crate::core::picture::InputPixels;
 

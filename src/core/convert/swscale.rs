@@ -17,7 +17,7 @@ use ffmpeg_next::{ffi, frame};
 
 use super::color::{ColorRange, ColorSpec};
 use crate::core::error::{EncodeError, ErrorCode, Result};
-use crate::core::ffi_util::pix_fmt_name;
+use crate::core::ffmpeg::util::pix_fmt_name;
 use crate::core::picture::{InputPixels, RgbPicture};
 
 impl InputPixels {
@@ -69,7 +69,7 @@ impl SwsConverter {
             let full_range = (color.range == ColorRange::Full) as i32;
             // Source is RGB (always full range); its "table" is unused for RGB input.
             let ret = ffi::sws_setColorspaceDetails(ctx, table, 1, table, full_range, 0, 1 << 16, 1 << 16);
-            if ret < 0 && !crate::core::ffi_util::is_rgb_format(output) {
+            if ret < 0 && !crate::core::ffmpeg::util::is_rgb_format(output) {
                 return Err(EncodeError::new(ErrorCode::Encode, "swscale refused the color matrix and range"));
             }
         }

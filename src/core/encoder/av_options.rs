@@ -14,7 +14,7 @@ use super::file_options::{refuse_file_option, refuse_two_pass_flags};
 use super::settings::{EncodeSettings, OptionValue, COLOR_KEYS};
 use crate::core::mux::container::Container;
 use crate::core::error::{EncodeError, ErrorCode, Result};
-use crate::core::ffi_util::{av_error_text, cstring, text};
+use crate::core::ffmpeg::util::{av_error_text, cstring, text};
 
 impl EncodeSettings {
     /// Sets `crf`, `preset` and the codec-level `extraOptions` on an allocated (unopened) codec context

@@ -4,7 +4,7 @@ use ffmpeg_next::ffi;
 
 use crate::core::mux::container::Container;
 use crate::core::error::{EncodeError, ErrorCode, Result};
-use crate::core::ffi_util::{cstring, pix_fmt_name, text};
+use crate::core::ffmpeg::util::{cstring, pix_fmt_name, text};
 
 /// An FFmpeg video encoder. The pointer is to libavcodec's static codec table.
 #[derive(Clone, Copy)]

@@ -11,7 +11,7 @@
 use ffmpeg_next::ffi;
 
 use crate::core::error::{EncodeError, Result};
-use crate::core::ffi_util::{cstring, text};
+use crate::core::ffmpeg::util::{cstring, text};
 use super::settings::OptionValue;
 
 /// Private encoder options whose value is a file name (or a library to load).

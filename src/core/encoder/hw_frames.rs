@@ -11,7 +11,7 @@ use std::ffi::c_void;
 use ffmpeg_next::{ffi, frame};
 
 use crate::core::error::{EncodeError, ErrorCode, Result};
-use crate::core::ffi_util::av_error_text;
+use crate::core::ffmpeg::util::av_error_text;
 
 /// A CUDA device context and an NV12 frames pool on it. Owns both references.
 pub struct CudaHwFrames {

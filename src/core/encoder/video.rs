@@ -18,8 +18,8 @@ use super::rate::FrameRate;
 use super::settings::{EncodeSettings, OptionValue};
 use crate::core::convert::FrameFormat;
 use crate::core::error::{ErrorCode, EncodeError, Result};
-use crate::core::ffi_util::{ffmpeg_failure, is_rgb_format};
-use crate::core::log::LogCapture;
+use crate::core::ffmpeg::util::{ffmpeg_failure, is_rgb_format};
+use crate::core::ffmpeg::log::LogCapture;
 use crate::core::mux::container::Container;
 
 /// What an encoder is opened for: the frames it takes, their rate, the container it writes into.

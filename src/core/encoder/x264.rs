@@ -12,7 +12,7 @@
 use ffmpeg_next::ffi;
 
 use crate::core::error::{EncodeError, Result};
-use crate::core::ffi_util::cstring;
+use crate::core::ffmpeg::util::cstring;
 
 /// x264's CPU flags (`X264_CPU_*` in x264.h, stable across x264 builds).
 mod flag {

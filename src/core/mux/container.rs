@@ -5,7 +5,7 @@ use std::path::Path;
 use ffmpeg_next::ffi;
 
 use crate::core::error::{EncodeError, ErrorCode, Result};
-use crate::core::ffi_util::{cstring, text};
+use crate::core::ffmpeg::util::{cstring, text};
 
 /// An FFmpeg output format. The pointer is to FFmpeg's static muxer table, valid for the process.
 #[derive(Clone, Copy)]

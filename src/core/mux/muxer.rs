@@ -15,8 +15,8 @@ use super::read_back::ReadBack;
 use crate::core::encoder::av_options::apply_to_muxer;
 use crate::core::encoder::settings::OptionValue;
 use crate::core::error::{EncodeError, ErrorCode, Result};
-use crate::core::ffi_util::ffmpeg_failure;
-use crate::core::log::LogCapture;
+use crate::core::ffmpeg::util::ffmpeg_failure;
+use crate::core::ffmpeg::log::LogCapture;
 use crate::core::sink::{SharedSink, SinkOutput};
 
 /// One stream: the time base its packets come in, and the one the muxer chose.

@@ -4,7 +4,7 @@ use std::ffi::{CStr, CString};
 
 use ffmpeg_next::ffi;
 
-use super::error::{EncodeError, ErrorCode};
+use crate::core::error::{EncodeError, ErrorCode};
 use super::log::LogCapture;
 
 /// A C string for FFmpeg; names with NUL bytes cannot be FFmpeg names, so they map to "" (never found).
