@@ -11,11 +11,11 @@ use crate::core::{
     StreamMode, StreamSink,
 };
 
-use super::encode_job::{self, Resolution, ThreadControl};
-use super::errors::{self, failure_value, Failure};
-use super::frames_arg;
-use super::napi_value::JsVal;
-use super::options_arg::{self, CallOptions};
+use crate::js::job::encode::{self as encode_job, Resolution, ThreadControl};
+use crate::js::errors::{self, failure_value, Failure};
+use crate::js::args::frames as frames_arg;
+use crate::js::node_api::JsVal;
+use crate::js::args::options::{self as options_arg, CallOptions};
 
 /// Encodes a batch of raw RGB frames held in memory into a video file, a Buffer or a stream.
 ///

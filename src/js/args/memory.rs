@@ -21,8 +21,8 @@ use napi::sys;
 
 use crate::core::{EncodeError, ErrorCode, HostBytes};
 
-use super::errors::Failure;
-use super::napi_value::{self as js, typed_array_name, JsVal};
+use crate::js::errors::Failure;
+use crate::js::node_api::{self as js, typed_array_name, JsVal};
 
 /// A JS typed array's bytes, readable from encode threads while this lives.
 pub enum JsBytes {

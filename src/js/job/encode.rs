@@ -33,9 +33,9 @@ use napi::sys;
 use crate::core::{EncodeControl, EncodeError, EncodeSummary, ErrorCode, SinkOutput};
 use std::mem;
 
-use super::errors::{failure_value, to_js_error, Failure};
-use super::napi_value::{self as js, JsVal, StrongRef};
-use super::stream_bridge::{self, JsStreamConsumer, SharedStreamState, StreamEvent};
+use crate::js::errors::{failure_value, to_js_error, Failure};
+use crate::js::node_api::{self as js, JsVal, StrongRef};
+use crate::js::job::stream_bridge::{self, JsStreamConsumer, SharedStreamState, StreamEvent};
 
 /// What the Promise resolves with.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -139,7 +139,8 @@ impl ThreadControl {
     /// The consumer that writes into this encode's `toStream` Writable.
     pub fn stream_consumer(&self, end: bool) -> std::io::Result<JsStreamConsumer> {
         let channel = self.channel.try_clone().ok_or_else(|| std::io::Error::other("the JavaScript environment is shutting down"))?;
-        Ok(JsStreamConsumer::new(channel, self.abort.clone(), end))
+        let send = Box::new(move |request| channel.send(Event::Stream(request)));
+        Ok(JsStreamConsumer::new(send, self.abort.clone(), end))
     }
 }
 

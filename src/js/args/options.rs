@@ -2,8 +2,8 @@
 
 use crate::core::{EncodeError, ErrorCode, EncodeSettings, OptionValue};
 
-use super::errors::Failure;
-use super::napi_value::JsVal;
+use crate::js::errors::Failure;
+use crate::js::node_api::JsVal;
 
 /// Parsed options of one encode call.
 pub struct CallOptions {
@@ -92,7 +92,7 @@ pub fn parse(options: Option<JsVal>, method: &str) -> Result<CallOptions, Failur
         let aborted = signal.is_object().then(|| signal.get("aborted")).and_then(|got| match got {
             Ok(v) => v.boolean(),
             Err(_) => {
-                super::napi_value::take_exception(signal.env);
+                crate::js::node_api::take_exception(signal.env);
                 None
             }
         });

@@ -5,7 +5,7 @@
 //! writable never buffers more than its highWaterMark plus one chunk, however slow the consumer. The
 //! stream's `'error'` or `'close'` (destroyed) answers a waiting write with a failure, and the encode
 //! stops with `ERR_IO` whose `cause` is the stream's error. Waiting happens on the encode's own thread,
-//! never on a libuv pool thread (see `encode_job.rs`), and polls the abort flag so `signal` works even
+//! never on a libuv pool thread (see `encode.rs`), and polls the abort flag so `signal` works even
 //! while a consumer never drains.
 
 use std::cell::RefCell;
@@ -21,9 +21,8 @@ use napi::sys;
 
 use crate::core::{ChunkConsumer, EncodeError};
 
-use super::encode_job::{Channel, Event};
-use super::errors::Failure;
-use super::napi_value::{self as js, ErrorClass, JsVal, StrongRef};
+use crate::js::errors::Failure;
+use crate::js::node_api::{self as js, ErrorClass, JsVal, StrongRef};
 
 /// Why the stream did not take a chunk.
 pub type StreamReply = Result<(), String>;
@@ -34,21 +33,24 @@ pub enum StreamEvent {
     End { reply: SyncSender<StreamReply> },
 }
 
+/// Hands a request to the JS thread (through the encode's threadsafe function).
+pub type SendToJs = Box<dyn Fn(StreamEvent) + Send>;
+
 /// The encode thread's side: implements the core's [`ChunkConsumer`].
 pub struct JsStreamConsumer {
-    channel: Channel,
+    send: SendToJs,
     abort: Arc<AtomicBool>,
     end: bool,
 }
 
 impl JsStreamConsumer {
-    pub fn new(channel: Channel, abort: Arc<AtomicBool>, end: bool) -> JsStreamConsumer {
-        JsStreamConsumer { channel, abort, end }
+    pub fn new(send: SendToJs, abort: Arc<AtomicBool>, end: bool) -> JsStreamConsumer {
+        JsStreamConsumer { send, abort, end }
     }
 
     fn request(&self, make: impl FnOnce(SyncSender<StreamReply>) -> StreamEvent) -> io::Result<()> {
         let (tx, rx) = sync_channel(1);
-        self.channel.send(Event::Stream(make(tx)));
+        (self.send)(make(tx));
         self.wait(rx)
     }
 
