@@ -4,6 +4,8 @@
 //! The TypeScript shapes of the arguments (`HostFrames`, `EncodeOptions`, …) are written by hand in
 //! `types.d.ts`, which napi-rs puts at the top of the generated `index.d.ts`.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod args;
 mod cuda_api;
 mod errno;

@@ -16,7 +16,7 @@
 
 use std::sync::OnceLock;
 
-use napi::bindgen_prelude::{FromNapiValue, Uint8Array, Uint8ClampedArray};
+use napi::bindgen_prelude::{Uint8Array, Uint8ClampedArray};
 use napi::sys;
 
 use crate::core::{EncodeError, ErrorCode, HostBytes};
@@ -61,20 +61,15 @@ pub fn typed_bytes(data: JsVal) -> Result<JsBytes, Failure> {
             "frames data's ArrayBuffer is detached (it was transferred, e.g. by postMessage or structuredClone): pass frames whose memory is still attached",
         )));
     }
-    // SAFETY: the values are typed arrays of the kind checked just before each conversion.
-    unsafe {
-        match info.kind {
-            sys::TypedarrayType::uint8_array => Ok(JsBytes::Uint8(
-                Uint8Array::from_napi_value(data.env, data.raw).map_err(|e| type_error(e.reason))?,
-            )),
-            sys::TypedarrayType::uint8_clamped_array => Ok(JsBytes::Clamped(
-                Uint8ClampedArray::from_napi_value(data.env, data.raw).map_err(|e| type_error(e.reason))?,
-            )),
-            other => Err(type_error(format!(
-                "frames data must hold uint8 values (Uint8Array, Uint8ClampedArray or Buffer), got {}",
-                typed_array_name(other)
-            ))),
+    match info.kind {
+        sys::TypedarrayType::uint8_array => Ok(JsBytes::Uint8(js::uint8_array(data).map_err(|e| type_error(e.reason))?)),
+        sys::TypedarrayType::uint8_clamped_array => {
+            Ok(JsBytes::Clamped(js::uint8_clamped_array(data).map_err(|e| type_error(e.reason))?))
         }
+        other => Err(type_error(format!(
+            "frames data must hold uint8 values (Uint8Array, Uint8ClampedArray or Buffer), got {}",
+            typed_array_name(other)
+        ))),
     }
 }
 

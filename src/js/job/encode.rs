@@ -22,19 +22,17 @@
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use napi::bindgen_prelude::{Buffer, ToNapiValue};
 use napi::sys;
 
 use crate::core::{EncodeControl, EncodeError, EncodeSummary, ErrorCode, SinkOutput};
 use std::mem;
 
 use crate::js::errors::{failure_value, to_js_error, Failure};
-use crate::js::node_api::{self as js, JsVal, StrongRef};
+use crate::js::node_api::{self as js, Deferred, JsVal, StrongRef, ThreadsafeFunction};
 use crate::js::job::stream_bridge::{self, JsStreamConsumer, SharedStreamState, StreamEvent};
 
 /// What the Promise resolves with.
@@ -56,7 +54,8 @@ pub enum Event {
 /// JS-thread state of one encode. Lives in the threadsafe function's context; touched only in
 /// callbacks that run on the JS thread.
 struct JsState {
-    deferred: sys::napi_deferred,
+    /// Taken when the Promise settles.
+    deferred: Option<Deferred>,
     resolution: Resolution,
     signal: Option<StrongRef>,
     abort_listener: Option<StrongRef>,
@@ -99,32 +98,17 @@ unsafe extern "C" fn stop_on_teardown(arg: *mut c_void) {
 
 /// A handle on the encode's threadsafe function, sendable to the encode thread. Each handle holds
 /// one "thread" count of it, released on drop.
-pub struct Channel(sys::napi_threadsafe_function);
-
-// SAFETY: napi_call_threadsafe_function / napi_release_threadsafe_function are made to be called
-// from any thread.
-unsafe impl Send for Channel {}
-unsafe impl Sync for Channel {}
+pub struct Channel(ThreadsafeFunction);
 
 impl Channel {
     /// Another handle on the same function (its own thread count).
     fn try_clone(&self) -> Option<Channel> {
-        (unsafe { sys::napi_acquire_threadsafe_function(self.0) } == sys::Status::napi_ok).then(|| Channel(self.0))
+        self.0.try_clone().map(Channel)
     }
 
     pub fn send(&self, event: Event) {
-        let data = Box::into_raw(Box::new(event)) as *mut c_void;
-        let status = unsafe { sys::napi_call_threadsafe_function(self.0, data, sys::ThreadsafeFunctionCallMode::nonblocking) };
-        if status != sys::Status::napi_ok {
-            // The environment is closing: nobody will receive the event.
-            drop(unsafe { Box::from_raw(data as *mut Event) });
-        }
-    }
-}
-
-impl Drop for Channel {
-    fn drop(&mut self) {
-        unsafe { sys::napi_release_threadsafe_function(self.0, sys::ThreadsafeFunctionReleaseMode::release) };
+        // An error hands the event back: the environment is closing, nobody will receive it.
+        let _ = self.0.call(Box::new(event));
     }
 }
 
@@ -169,19 +153,16 @@ pub fn spawn<W>(
 where
     W: FnOnce(&ThreadControl) -> Result<EncodeSummary, EncodeError> + Send + 'static,
 {
-    let mut deferred = ptr::null_mut();
-    let mut promise = ptr::null_mut();
-    if unsafe { sys::napi_create_promise(env, &mut deferred, &mut promise) } != sys::Status::napi_ok {
+    let Ok((deferred, promise)) = js::promise(env) else {
         return Err(Failure::Encode(EncodeError::new(ErrorCode::Encode, "cannot create a Promise")));
-    }
-    let promise = JsVal::new(env, promise);
+    };
 
     // An already-aborted signal rejects without encoding.
     if let Some(signal) = signal {
         if signal.get("aborted")?.boolean() == Some(true) {
             let reason = signal.get("reason")?;
             let err = to_js_error(env, &EncodeError::aborted(), Some(reason));
-            unsafe { sys::napi_reject_deferred(env, deferred, err.raw) };
+            deferred.reject(env, err);
             return Ok(promise);
         }
     }
@@ -190,7 +171,7 @@ where
     let abort = Arc::new(AtomicBool::new(false));
     let thread = Arc::new(EncodeThread { abort: abort.clone(), handle: Mutex::new(None), env_gone: AtomicBool::new(false) });
     let mut state = Box::new(JsState {
-        deferred,
+        deferred: Some(deferred),
         resolution,
         signal: None,
         abort_listener: None,
@@ -215,28 +196,16 @@ where
     let report_progress = state.on_progress.is_some();
 
     let name = js::string(env, "framecodec.encode")?;
-    let mut tsfn = ptr::null_mut();
     let state_ptr = Box::into_raw(state);
-    let status = unsafe {
-        sys::napi_create_threadsafe_function(
-            env,
-            ptr::null_mut(),
-            ptr::null_mut(),
-            name.raw,
-            0,
-            1,
-            state_ptr as *mut c_void,
-            Some(finalize_state),
-            state_ptr as *mut c_void,
-            Some(dispatch),
-            &mut tsfn,
-        )
-    };
-    if status != sys::Status::napi_ok {
+    // SAFETY: `dispatch` and `finalize_state` take the context as the JsState boxed here and the data
+    // as boxed `Event`s (all `Channel::send` queues); the state lives until `finalize_state` frees it.
+    let tsfn = unsafe { ThreadsafeFunction::new(env, name, state_ptr as *mut c_void, Some(finalize_state), Some(dispatch)) };
+    let Ok(tsfn) = tsfn else {
+        // SAFETY: no threadsafe function was made, so nothing else holds the state: it is ours again.
         let mut state = unsafe { Box::from_raw(state_ptr) };
         state.release_refs(env);
         return Err(Failure::Encode(EncodeError::new(ErrorCode::Encode, "cannot create the encode's callback channel")));
-    }
+    };
     let control = ThreadControl { abort, channel: Channel(tsfn), report_progress };
     let spawned = std::thread::Builder::new().name("framecodec-encode".into()).spawn(move || {
         let result = catch_unwind(AssertUnwindSafe(|| work(&control))).unwrap_or_else(|panic| {
@@ -257,9 +226,12 @@ where
             // SAFETY: registered on the JS thread; `arg` holds one count of the Arc, freed by the hook
             // or by `remove_hook`. The state outlives the registration: it is freed in `finalize_state`,
             // which removes the hook first.
-            if unsafe { sys::napi_add_env_cleanup_hook(env, Some(stop_on_teardown), arg) } == sys::Status::napi_ok {
+            if unsafe { js::add_env_cleanup_hook(env, stop_on_teardown, arg) } {
+                // SAFETY: the state lives until `finalize_state`, which runs on this (the JS) thread,
+                // later: nothing else touches it now.
                 unsafe { (*state_ptr).hook = Some(arg as *const EncodeThread) };
             } else {
+                // SAFETY: the hook was not registered: `arg` is the count made above, ours to free.
                 drop(unsafe { Arc::from_raw(arg as *const EncodeThread) });
             }
         }
@@ -267,9 +239,12 @@ where
             // The closure (and with it the channel) was dropped: the finalizer frees the state, but the
             // Promise must still settle.
             let err = to_js_error(env, &EncodeError::new(ErrorCode::Encode, format!("cannot start an encode thread: {e}")), None);
-            unsafe {
-                (*state_ptr).settled = true;
-                sys::napi_reject_deferred(env, deferred, err.raw);
+            // SAFETY: the state lives until `finalize_state`, which runs on this (the JS) thread,
+            // later: nothing else touches it now.
+            let state = unsafe { &mut *state_ptr };
+            state.settled = true;
+            if let Some(deferred) = state.deferred.take() {
+                deferred.reject(env, err);
             }
         }
     }
@@ -329,11 +304,11 @@ impl JsState {
                 Err(to_js_error(env, &e, cause))
             }
         };
-        unsafe {
+        if let Some(deferred) = self.deferred.take() {
             match outcome {
-                Ok(v) => sys::napi_resolve_deferred(env, self.deferred, v.raw),
-                Err(v) => sys::napi_reject_deferred(env, self.deferred, v.raw),
-            };
+                Ok(v) => deferred.resolve(env, v),
+                Err(v) => deferred.reject(env, v),
+            }
         }
         self.release_refs(env);
     }
@@ -357,9 +332,7 @@ impl JsState {
         let fail = |f| failure_value(env, Failure::Fault(f));
         match (self.resolution, summary.output) {
             (Resolution::Bytes, SinkOutput::Memory(bytes)) => {
-                let raw = unsafe { Buffer::to_napi_value(env, Buffer::from(bytes)) }
-                    .map_err(|e| failure_value(env, Failure::Encode(EncodeError::new(ErrorCode::Encode, e.reason))))?;
-                Ok(JsVal::new(env, raw))
+                js::buffer(env, bytes).map_err(|e| failure_value(env, Failure::Encode(EncodeError::new(ErrorCode::Encode, e.reason))))
             }
             (_, _) => {
                 let o = js::object(env).map_err(fail)?;
@@ -377,12 +350,11 @@ impl JsState {
     fn remove_hook(&mut self, env: sys::napi_env) {
         if let Some(arg) = self.hook.take() {
             if !self.thread.env_gone.load(Ordering::SeqCst) {
-                // SAFETY: the hook is registered with exactly this function and argument, and has not
-                // run (`env_gone` is unset, and both run on the JS thread); its Arc count is ours to free.
-                unsafe {
-                    sys::napi_remove_env_cleanup_hook(env, Some(stop_on_teardown), arg as *mut c_void);
-                    drop(Arc::from_raw(arg));
-                }
+                // The hook is registered with exactly this function and argument, and has not run
+                // (`env_gone` is unset, and both run on the JS thread).
+                js::remove_env_cleanup_hook(env, stop_on_teardown, arg as *mut c_void);
+                // SAFETY: the hook's Arc count, which it did not take: ours to free.
+                drop(unsafe { Arc::from_raw(arg) });
             }
         }
     }
@@ -399,10 +371,13 @@ impl JsState {
 
 /// Runs on the JS thread for each event (env is null while the environment tears down).
 unsafe extern "C" fn dispatch(env: sys::napi_env, _js_callback: sys::napi_value, context: *mut c_void, data: *mut c_void) {
+    // SAFETY: every call's data is a boxed Event from `Channel::send`, handed over once.
     let event = unsafe { Box::from_raw(data as *mut Event) };
     if env.is_null() {
         return;
     }
+    // SAFETY: the context is the JsState boxed in `spawn`, freed only in `finalize_state` (after the
+    // last call); calls run on the JS thread, one at a time.
     let state = unsafe { &mut *(context as *mut JsState) };
     if state.thread.env_gone.load(Ordering::SeqCst) {
         return;
@@ -420,6 +395,7 @@ unsafe extern "C" fn dispatch(env: sys::napi_env, _js_callback: sys::napi_value,
 
 /// Frees the JS-thread state once the threadsafe function is released and drained.
 unsafe extern "C" fn finalize_state(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: the JsState boxed in `spawn`; Node finalizes once, after the last call.
     let mut state = unsafe { Box::from_raw(data as *mut JsState) };
     if state.thread.env_gone.load(Ordering::SeqCst) {
         // Torn down: no JavaScript may run, and the environment frees its references itself.

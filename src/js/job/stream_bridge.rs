@@ -16,7 +16,6 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, ToNapiValue};
 use napi::sys;
 
 use crate::core::{ChunkConsumer, EncodeError};
@@ -310,8 +309,8 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
     // No RefCell borrow is held while JS runs: a listener may fire synchronously.
     let (outcome, wait) = match event {
         StreamEvent::Write { chunk, .. } => {
-            let buffer = match unsafe { Buffer::to_napi_value(env, Buffer::from(chunk)) } {
-                Ok(raw) => JsVal::new(env, raw),
+            let buffer = match js::buffer(env, chunk) {
+                Ok(buffer) => buffer,
                 Err(e) => {
                     let _ = reply.send(Err(format!("cannot create a Buffer: {}", e.reason)));
                     return;
@@ -354,10 +353,10 @@ fn handle_web(env: sys::napi_env, state: &SharedStreamState, writer: JsVal, even
         return;
     };
     let outcome = match event {
-        StreamEvent::Write { chunk, .. } => unsafe { Buffer::to_napi_value(env, Buffer::from(chunk)) }
+        StreamEvent::Write { chunk, .. } => js::buffer(env, chunk)
             .map_err(|e| format!("cannot create a Buffer: {}", e.reason))
-            .and_then(|raw| {
-                let written = writer.call_method("write", &[JsVal::new(env, raw)]).map_err(describe_error)?;
+            .and_then(|buffer| {
+                let written = writer.call_method("write", &[buffer]).map_err(describe_error)?;
                 // Errors reach us through `writer.closed`; this only keeps the promise handled.
                 let _ = written.call_method("then", &[ignore, ignore]);
                 let room = writer.get("desiredSize").ok().and_then(|d| d.number());
