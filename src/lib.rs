@@ -1,6 +1,6 @@
 //! framecodec: raw video frames held in memory → a real video file, encoded by FFmpeg.
 //!
-//! Layers (see `../shared/design.md` §2):
+//! Layers (README, "How it is built"):
 //! - [`core`]: pure Rust, no Node. Frames in (a [`core::FrameSource`]), bytes out (a [`core::Sink`]),
 //!   Rust errors with stable codes ([`core::EncodeError`]). Testable with `cargo test` alone.
 //! - `js` (feature `node`): the thin napi-rs binding layer: converts JS values to core types and core

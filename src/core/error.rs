@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// The stable error codes of framecodec's public contract (`../shared/design.md` §1).
+/// The stable error codes of framecodec's public contract (README, "Errors").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     /// A value of the wrong type (JS TypeError).

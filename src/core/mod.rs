@@ -1,44 +1,37 @@
 //! The core: frames in, encoded bytes out, Rust errors. Knows nothing of JavaScript.
 //!
-//! `FrameSource` (host layouts; CUDA later) → `Converter` (RGB→YUV with the `ColorSpec`) →
-//! `VideoWriter` (codec open, options, send/receive, muxing) → `Sink` (file, memory, stream).
+//! Folders are the stages of the pipeline, in the order frames flow through them:
+//! `source/` (`FrameSource`: host layouts, CUDA frames) → `convert/` (`Converter`: RGB→YUV with the
+//! `ColorSpec`) → `encoder/` (codec open, options, send/receive) → `mux/` (one output, its streams)
+//! → `sink/` (file, memory, stream). `picture.rs` is what a frame is (read by every stage),
+//! `writer.rs` joins encoder, muxer and sink, `pipeline.rs` runs an encode of a whole source, and
+//! `ffmpeg/` and `cuda/` are what the stages stand on.
 
-mod codec;
-mod color;
-mod container;
-pub mod cuda;
 mod convert;
-mod destination;
-mod encode;
+pub mod cuda;
+mod encoder;
 mod error;
-mod file_options;
-pub(crate) mod ffi_util;
-mod frames;
-mod hw_frames;
-mod log;
-mod options;
-mod rate;
-mod reopen;
+mod ffmpeg;
+mod mux;
+mod picture;
+mod pipeline;
 mod sink;
-mod stream_sink;
-mod swscale;
+mod source;
 mod writer;
-mod x264;
-mod yuv_kernel;
 
-pub use codec::VideoCodec;
-pub use color::{ColorMatrix, ColorRange, ColorSpec};
-pub use container::Container;
+pub use convert::color::{ColorMatrix, ColorRange, ColorSpec};
 pub use convert::{Converter, FrameFormat};
-pub use destination::local_path;
-pub use encode::{encode, EncodeControl, Unwatched};
+pub use encoder::codec::VideoCodec;
+pub use encoder::hw_frames::{CudaContextHandle, CudaHwFrames};
+pub use encoder::rate::FrameRate;
+pub use encoder::settings::{EncodeSettings, OptionValue, Preset};
 pub use error::{sys_error, EncodeError, ErrorCode, Result, SysCall};
-pub use hw_frames::{CudaContextHandle, CudaHwFrames};
-pub use frames::{Device, FrameConverter, FrameGeometry, FrameSource, HostBytes, HostFrames, InputPixels, Layout, RgbPicture};
-pub use options::{EncodeSettings, OptionValue, Preset};
-pub use rate::FrameRate;
-pub use sink::{FileSink, MemorySink, PendingFile, SharedSink, Sink, SinkOutput};
-pub use stream_sink::{ChunkConsumer, StreamMode, StreamSink};
+pub use mux::container::Container;
+pub use picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
+pub use pipeline::{encode, EncodeControl, Unwatched};
+pub use sink::destination::local_path;
+pub use sink::{ChunkConsumer, FileSink, MemorySink, PendingFile, SharedSink, Sink, SinkOutput, StreamMode, StreamSink};
+pub use source::{Device, FrameConverter, FrameSource, HostBytes, HostFrames};
 pub use writer::{EncodeSummary, VideoWriter, WriterConfig};
 
 #[cfg(test)]

@@ -495,7 +495,7 @@ fn conversion_speed() {
             }
             best = best.min((cpu() - start) / reps as f64);
         }
-        let sws = Converter::Swscale(super::swscale::SwsConverter::new(g.input_pixels(), w, h, ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, ColorSpec::default()).unwrap());
+        let sws = Converter::Swscale(super::convert::swscale::SwsConverter::new(g.input_pixels(), w, h, ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, ColorSpec::default()).unwrap());
         let mut sws = sws;
         let start = cpu();
         for i in 0..10 {

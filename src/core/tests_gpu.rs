@@ -81,7 +81,7 @@ fn gpu_conversion_matches_the_cpu_conversion() {
                     let cpu_plane = if p == 0 { plane_bytes(&b, 0, w, h) } else { plane_bytes(&b, p, cw, ch) };
                     assert_eq!(gpu_plane.len(), cpu_plane.len());
                     let max = gpu_plane.iter().zip(&cpu_plane).map(|(x, y)| (*x as i32 - *y as i32).abs()).max().unwrap();
-                    assert!(max <= 1, "{name} {} {color:?} plane {p}: max abs diff {max}", ffi_util::pix_fmt_name(fmt));
+                    assert!(max <= 1, "{name} {} {color:?} plane {p}: max abs diff {max}", ffmpeg::util::pix_fmt_name(fmt));
                     worst[p] = worst[p].max(max);
                 }
             }

@@ -12,9 +12,9 @@ use napi_derive::napi;
 use crate::core::cuda::{self as core_cuda, CudaFrames, DeviceBuffer, Gpu};
 use crate::core::{EncodeError, ErrorCode, FrameGeometry, Layout};
 
-use super::errors::{self, Failure};
-use super::frames_arg;
-use super::napi_value::JsVal;
+use crate::js::errors::{self, Failure};
+use crate::js::args::shape::shape_and_layout;
+use crate::js::node_api::JsVal;
 
 /// Allocations made by `cuda.upload`, by start address, so that frames given by pointer into one of
 /// them keep it alive while encoding even if `free()` is called meanwhile.
@@ -88,11 +88,11 @@ pub fn upload(env: Env, frames: Unknown, options: Option<Unknown>) -> Result<Dev
         let options = options.map(|o| JsVal::new(raw, o.raw()));
         let device = match options.filter(|o| o.is_object()) {
             Some(o) => o.get("device")?,
-            None => super::napi_value::undefined(raw),
+            None => crate::js::node_api::undefined(raw),
         };
         let ordinal = device_ordinal(device)?;
-        let bytes = super::frames_memory::typed_bytes(frames.get("data")?)?;
-        let (shape, layout) = frames_arg::shape_and_layout(frames, super::napi_value::undefined(raw))?;
+        let bytes = crate::js::args::memory::typed_bytes(frames.get("data")?)?;
+        let (shape, layout) = shape_and_layout(frames, crate::js::node_api::undefined(raw))?;
         let geometry = FrameGeometry::new(shape, layout)?;
         let data = crate::core::HostBytes::bytes(&bytes);
         geometry.check_len(data.len(), shape)?;

@@ -4,8 +4,8 @@ use napi::sys;
 
 use crate::core::{EncodeError, ErrorCode};
 
-use super::errno::errno_name;
-use super::napi_value::{self as js, ErrorClass, JsFault, JsVal};
+use crate::js::errno::errno_name;
+use crate::js::node_api::{self as js, ErrorClass, JsFault, JsVal};
 
 /// A failure in the binding layer: one of ours (with a code), or a JS exception to pass on as is.
 pub enum Failure {

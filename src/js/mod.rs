@@ -4,13 +4,12 @@
 //! The TypeScript shapes of the arguments (`HostFrames`, `EncodeOptions`, …) are written by hand in
 //! `types.d.ts`, which napi-rs puts at the top of the generated `index.d.ts`.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod args;
 mod cuda_api;
 mod errno;
-mod encode_job;
 mod errors;
-mod frames_arg;
-mod frames_memory;
-mod napi_value;
-mod options_arg;
-mod stream_bridge;
+mod job;
+mod node_api;
 mod video_encoder;

@@ -11,11 +11,11 @@ use crate::core::{
     StreamMode, StreamSink,
 };
 
-use super::encode_job::{self, Resolution, ThreadControl};
-use super::errors::{self, failure_value, Failure};
-use super::frames_arg;
-use super::napi_value::JsVal;
-use super::options_arg::{self, CallOptions};
+use crate::js::job::encode::{self as encode_job, Resolution, ThreadControl};
+use crate::js::errors::{self, failure_value, Failure};
+use crate::js::args::frames as frames_arg;
+use crate::js::node_api::{self, JsVal};
+use crate::js::args::options::{self as options_arg, CallOptions};
 
 /// Encodes a batch of raw RGB frames held in memory into a video file, a Buffer or a stream.
 ///
@@ -205,16 +205,7 @@ fn dest_string(dest: JsVal) -> std::result::Result<String, Failure> {
 fn promise_or_rejection<'env>(env: sys::napi_env, started: std::result::Result<JsVal, Failure>) -> Unknown<'env> {
     let promise = match started {
         Ok(p) => p,
-        Err(failure) => {
-            let reason = failure_value(env, failure);
-            let (mut deferred, mut promise) = (std::ptr::null_mut(), std::ptr::null_mut());
-            // SAFETY: env is the live environment of this call.
-            unsafe {
-                sys::napi_create_promise(env, &mut deferred, &mut promise);
-                sys::napi_reject_deferred(env, deferred, reason.raw);
-            }
-            JsVal::new(env, promise)
-        }
+        Err(failure) => node_api::rejected_promise(env, failure_value(env, failure)),
     };
-    unsafe { Unknown::from_raw_unchecked(env, promise.raw) }
+    node_api::unknown(promise)
 }

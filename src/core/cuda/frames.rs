@@ -19,8 +19,9 @@ use super::gpu::Gpu;
 use super::pinned::{PinnedFramePool, PlaneLayout};
 use crate::core::convert::{Converter, FrameFormat};
 use crate::core::error::{EncodeError, Result};
-use crate::core::frames::{Device, FrameConverter, FrameGeometry, FrameSource, InputPixels, Layout, RgbPicture};
-use crate::core::yuv_kernel::YuvCoefficients;
+use crate::core::picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
+use crate::core::source::{Device, FrameConverter, FrameSource};
+use crate::core::convert::yuv_kernel::YuvCoefficients;
 use crate::core::CudaContextHandle;
 
 /// Frames at a device pointer (not owned, unless they come from [`DeviceBuffer`]).
@@ -180,7 +181,7 @@ struct DeviceAlloc {
 
 impl DeviceAlloc {
     /// `len` bytes, zeroed: the kernels write the pixels of a staging buffer, not its row padding, and
-    /// the whole buffer is copied into the encoder's frames (see [Defined frame bytes] in `convert.rs`).
+    /// the whole buffer is copied into the encoder's frames (see [Defined frame bytes] in `convert/frame_format.rs`).
     fn new(gpu: &Arc<Gpu>, len: usize) -> Result<DeviceAlloc> {
         gpu.bind()?;
         // SAFETY: a fresh allocation, freed by Drop.

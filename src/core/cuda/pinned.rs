@@ -146,7 +146,7 @@ unsafe extern "C" fn alloc_pinned(opaque: *mut c_void, size: usize) -> *mut ffi:
     with_context(gpu, || unsafe {
         let data = result::malloc_host(size, 0).ok()?;
         // Row padding and the tail are never written (the copy from the GPU brings the staging
-        // buffer's planes, whose padding is zero too): see [Defined frame bytes] in `convert.rs`.
+        // buffer's planes, whose padding is zero too): see [Defined frame bytes] in `convert/frame_format.rs`.
         std::ptr::write_bytes(data as *mut u8, 0, size);
         let buf = ffi::av_buffer_create(data as *mut u8, size, Some(free_pinned), opaque, 0);
         if buf.is_null() {

@@ -1,0 +1,105 @@
+//! Frames in host memory, shared (not copied) with whoever owns the bytes, read in place.
+
+use std::sync::Arc;
+
+use crate::core::convert::{Converter, FrameFormat};
+use crate::core::error::Result;
+use crate::core::picture::{FrameGeometry, Layout, RgbPicture};
+
+use super::{Device, FrameConverter, FrameSource};
+
+/// Bytes that stay valid and unchanged while encodes read them (a JS typed array, a `Vec`, …).
+pub trait HostBytes: Send + Sync {
+    fn bytes(&self) -> &[u8];
+}
+
+impl HostBytes for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+/// Frames in host memory, shared (not copied) with whoever owns the bytes.
+#[derive(Clone)]
+pub struct HostFrames {
+    bytes: Arc<dyn HostBytes>,
+    geometry: FrameGeometry,
+}
+
+impl HostFrames {
+    /// Validates `shape` against `layout` and the byte length of `bytes`.
+    pub fn new(bytes: Arc<dyn HostBytes>, shape: [i64; 4], layout: Layout) -> Result<HostFrames> {
+        let geometry = FrameGeometry::new(shape, layout)?;
+        geometry.check_len(bytes.bytes().len(), shape)?;
+        Ok(HostFrames { bytes, geometry })
+    }
+}
+
+impl FrameSource for HostFrames {
+    fn geometry(&self) -> FrameGeometry {
+        self.geometry
+    }
+
+    fn device(&self) -> Device {
+        Device::Cpu
+    }
+
+    fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>> {
+        Ok(Box::new(HostConverter { frames: self, converter: format.converter(self.geometry.input_pixels())?, format: format.clone() }))
+    }
+}
+
+/// Converts host frames on the CPU.
+struct HostConverter<'a> {
+    frames: &'a HostFrames,
+    converter: Converter,
+    format: FrameFormat,
+}
+
+impl FrameConverter for HostConverter<'_> {
+    fn convert(&mut self, index: usize, dst: &mut ffmpeg_next::frame::Video) -> Result<()> {
+        self.format.prepare(dst)?;
+        self.converter.convert(&self.frames.picture(index), dst)
+    }
+}
+
+impl HostFrames {
+    /// Frame `index` (< `geometry().count`) as host planes, read in place.
+    pub fn picture(&self, index: usize) -> RgbPicture<'_> {
+        let frame_len = self.geometry.frame_bytes();
+        RgbPicture::of_frame(&self.bytes.bytes()[index * frame_len..(index + 1) * frame_len], &self.geometry)
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::picture::InputPixels;
+
+    #[test]
+    fn length_mismatch_names_both_numbers() {
+        let err = HostFrames::new(Arc::new(vec![0u8; 100]), [1, 3, 8, 8], Layout::Nchw)
+            .err()
+            .unwrap();
+        assert!(err.message.contains("100") && err.message.contains("192"), "{}", err.message);
+    }
+
+    #[test]
+    fn nchw_planes_are_taken_in_gbrp_order() {
+        let (h, w) = (2, 3);
+        let mut data = vec![0u8; 2 * 3 * h * w];
+        // frame 1: R plane = 1, G plane = 2, B plane = 3
+        let f1 = &mut data[3 * h * w..];
+        f1[..h * w].fill(1);
+        f1[h * w..2 * h * w].fill(2);
+        f1[2 * h * w..].fill(3);
+        let frames = HostFrames::new(Arc::new(data), [2, 3, h as i64, w as i64], Layout::Nchw).unwrap();
+        let pic = frames.picture(1);
+        assert_eq!(pic.pixels, InputPixels::PlanarRgb);
+        assert!(pic.planes[0].iter().all(|&v| v == 2), "G first");
+        assert!(pic.planes[1].iter().all(|&v| v == 3), "B second");
+        assert!(pic.planes[2].iter().all(|&v| v == 1), "R third");
+        assert_eq!(pic.strides, [w, w, w]);
+    }
+}

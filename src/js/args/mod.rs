@@ -1,0 +1,6 @@
+//! Argument parsing: JS values into core types, with the exact errors of the public API.
+
+pub mod frames;
+pub mod memory;
+pub mod options;
+pub mod shape;
