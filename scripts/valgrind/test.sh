@@ -17,7 +17,7 @@ echo "valgrind: Rust conversion tests"
 bin=$(cargo test --release --no-default-features --no-run --message-format=json 2>/dev/null |
   grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | head -1)
 [ -x "$bin" ] || { echo "valgrind: cannot find the Rust test binary" >&2; exit 1; }
-"${vg[@]}" "$bin" --test-threads=2 yuv_kernel:: swscale:: convert:: frames:: \
+"${vg[@]}" "$bin" --test-threads=2 yuv_kernel:: swscale:: convert:: picture:: source:: \
   nchw_nhwc_and_rgba_inputs_encode_identically lossless_encode_matches_bt709_limited_reference
 
 echo "valgrind: JS encodes through every conversion path (node --jitless)"
