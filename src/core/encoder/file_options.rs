@@ -94,7 +94,7 @@ fn refused(what: &str, why: &str) -> EncodeError {
 }
 
 /// The name x264 / x265 compare: '_' read as '-', a "no" / "no-" prefix (negation) removed, any case.
-fn library_key(key: &str) -> String {
+pub(super) fn library_key(key: &str) -> String {
     let name = key.trim().to_ascii_lowercase().replace('_', "-");
     let stripped = name.strip_prefix("no-").or_else(|| name.strip_prefix("no")).unwrap_or(&name);
     stripped.to_string()
@@ -126,7 +126,7 @@ fn dictionary_pairs(value: &OptionValue) -> Vec<(String, String)> {
 }
 
 /// libx264's own reading of `x264opts`: split at ':', the key runs to the first '=' (no escapes).
-fn x264opts_pairs(list: &str) -> Vec<(String, String)> {
+pub(super) fn x264opts_pairs(list: &str) -> Vec<(String, String)> {
     list.split(':')
         .map(|part| match part.split_once('=') {
             Some((k, v)) => (k.to_string(), v.to_string()),

@@ -12,6 +12,7 @@
 use ffmpeg_next::ffi;
 
 use crate::core::error::{EncodeError, Result};
+use super::file_options::{library_key, x264opts_pairs};
 use crate::core::ffmpeg::util::cstring;
 
 /// x264's CPU flags (`X264_CPU_*` in x264.h, stable across x264 builds).
@@ -106,7 +107,7 @@ pub unsafe fn keep_deterministic(ctx: *mut ffi::AVCodecContext, encoder_name: &s
         if ffi::av_opt_get(ctx.cast(), opts_name.as_ptr(), search, &mut opts) >= 0 && !opts.is_null() {
             let text = std::ffi::CStr::from_ptr(opts.cast()).to_string_lossy().into_owned();
             ffi::av_free(opts.cast());
-            if text.split(':').any(|kv| kv.split('=').next().map(str::trim) == Some("asm")) {
+            if names_asm(x264opts_pairs(&text).iter().map(|(key, _)| key.as_str())) {
                 return Ok(());
             }
         }
@@ -114,8 +115,18 @@ pub unsafe fn keep_deterministic(ctx: *mut ffi::AVCodecContext, encoder_name: &s
         if ffi::av_opt_get_dict_val(ctx.cast(), params_name.as_ptr(), search, &mut params) < 0 {
             return Ok(()); // not this libx264's options: leave it as it is
         }
+        let mut keys = Vec::new();
+        let mut entry: *const ffi::AVDictionaryEntry = std::ptr::null();
+        let any = cstring("");
+        loop {
+            entry = ffi::av_dict_get(params, any.as_ptr(), entry, ffi::AV_DICT_IGNORE_SUFFIX as i32);
+            if entry.is_null() {
+                break;
+            }
+            keys.push(std::ffi::CStr::from_ptr((*entry).key).to_string_lossy().into_owned());
+        }
         let mut ret = 0;
-        if ffi::av_dict_get(params, asm.as_ptr(), std::ptr::null(), 0).is_null() {
+        if !names_asm(keys.iter().map(String::as_str)) {
             let value = cstring(&flags.to_string());
             ret = ffi::av_dict_set(&mut params, asm.as_ptr(), value.as_ptr(), 0);
             if ret >= 0 {
@@ -128,6 +139,11 @@ pub unsafe fn keep_deterministic(ctx: *mut ffi::AVCodecContext, encoder_name: &s
         }
     }
     Ok(())
+}
+
+/// Whether one of these x264 option names is `asm`, as x264 reads names (`no-asm`, `noasm`, `ASM` too).
+fn names_asm<'a>(mut keys: impl Iterator<Item = &'a str>) -> bool {
+    keys.any(|key| library_key(key) == "asm")
 }
 
 #[cfg(test)]
@@ -188,5 +204,9 @@ mod tests {
         assert_eq!(params, format!("keyint=5:bframes=2:{asm}"), "the caller's params are kept");
         assert_eq!(options_after(Some("asm=auto:keyint=5"), None).0, "asm=auto:keyint=5");
         assert_eq!(options_after(None, Some("keyint=5:asm=avx2")), (String::new(), "keyint=5:asm=avx2".to_string()));
+        // x264's other spellings of the same option are the caller's choice too.
+        assert_eq!(options_after(Some("no-asm=1"), None).0, "no-asm=1");
+        assert_eq!(options_after(Some("ASM=avx2"), None).0, "ASM=avx2");
+        assert_eq!(options_after(None, Some("noasm")), (String::new(), "noasm".to_string()));
     }
 }
