@@ -283,10 +283,7 @@ impl JsState {
                 let _ = signal.call_method("removeEventListener", &[event, listener]);
             }
         }
-        let outcome = match result {
-            Ok(summary) => self.conclude(env, summary),
-            Err(e) => Err(e),
-        };
+        let outcome = result.and_then(|summary| self.conclude(env, summary));
         // A throw from onProgress wins over anything it caused (the abort it requested, say).
         let outcome: Result<JsVal, JsVal> = match (outcome, self.progress_error.take()) {
             (_, Some(thrown)) => {
@@ -294,7 +291,7 @@ impl JsState {
                 thrown.release(env);
                 Err(value)
             }
-            (Ok(value), None) => Ok(value),
+            (Ok(summary), None) => self.resolve_value(env, summary),
             (Err(e), None) => {
                 let cause = match e.code {
                     ErrorCode::Aborted => self.signal.as_ref().and_then(|s| s.get(env).get("reason").ok()),
@@ -315,17 +312,20 @@ impl JsState {
 
     /// The last steps of a successful encode, in order: the last progress call, the abort check (an
     /// abort or a throwing `onProgress` up to here rejects, and the output is discarded), the rename
-    /// of a file over `dest`, the value to resolve with.
-    fn conclude(&mut self, env: sys::napi_env, mut summary: EncodeSummary) -> Result<JsVal, EncodeError> {
+    /// of a file over `dest`.
+    fn conclude(&mut self, env: sys::napi_env, mut summary: EncodeSummary) -> Result<EncodeSummary, EncodeError> {
         self.deliver_progress(env, summary.frames, summary.frames);
         if self.progress_error.is_some() || self.abort.load(Ordering::SeqCst) {
             return Err(EncodeError::aborted()); // dropping `summary` discards the output
         }
-        if matches!(summary.output, SinkOutput::File(_)) {
-            let SinkOutput::File(pending) = mem::replace(&mut summary.output, SinkOutput::Streamed) else { unreachable!() };
-            pending.commit().map_err(|e| EncodeError::io("cannot move the finished file into place", e))?;
-        }
-        self.resolve_value(env, summary).map_err(|_| EncodeError::new(ErrorCode::Encode, "cannot create the result"))
+        summary.output = match mem::replace(&mut summary.output, SinkOutput::Streamed) {
+            SinkOutput::File(pending) => {
+                pending.commit().map_err(|e| EncodeError::io("cannot move the finished file into place", e))?;
+                SinkOutput::Streamed
+            }
+            other => other,
+        };
+        Ok(summary)
     }
 
     fn resolve_value(&self, env: sys::napi_env, summary: EncodeSummary) -> Result<JsVal, JsVal> {
