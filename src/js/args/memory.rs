@@ -49,35 +49,42 @@ fn type_error(message: String) -> Failure {
 
 /// The bytes of a uint8 typed array, borrowed for the current call only (e.g. to copy them).
 pub fn typed_bytes(data: JsVal) -> Result<JsBytes, Failure> {
+    Ok(borrowed(data)?.0)
+}
+
+/// The bytes of a uint8 typed array, with the buffer under them and whether that is an `ArrayBuffer`.
+fn borrowed(data: JsVal) -> Result<(JsBytes, JsVal, bool), Failure> {
     let Some(info) = data.typed_array() else {
         return Err(type_error(format!(
             "frames data must be a Uint8Array, Uint8ClampedArray or Buffer (uint8 values), got {}",
             data.describe_type()
         )));
     };
-    let (buffer, _) = data.typed_array_buffer()?;
+    let (buffer, is_array_buffer) = data.typed_array_buffer()?;
     if buffer.is_detached_array_buffer() {
         return Err(Failure::Encode(EncodeError::invalid_value(
             "frames data's ArrayBuffer is detached (it was transferred, e.g. by postMessage or structuredClone): pass frames whose memory is still attached",
         )));
     }
-    match info.kind {
-        sys::TypedarrayType::uint8_array => Ok(JsBytes::Uint8(js::uint8_array(data).map_err(|e| type_error(e.reason))?)),
+    let bytes = match info.kind {
+        sys::TypedarrayType::uint8_array => JsBytes::Uint8(js::uint8_array(data).map_err(|e| type_error(e.reason))?),
         sys::TypedarrayType::uint8_clamped_array => {
-            Ok(JsBytes::Clamped(js::uint8_clamped_array(data).map_err(|e| type_error(e.reason))?))
+            JsBytes::Clamped(js::uint8_clamped_array(data).map_err(|e| type_error(e.reason))?)
         }
-        other => Err(type_error(format!(
-            "frames data must hold uint8 values (Uint8Array, Uint8ClampedArray or Buffer), got {}",
-            typed_array_name(other)
-        ))),
-    }
+        other => {
+            return Err(type_error(format!(
+                "frames data must hold uint8 values (Uint8Array, Uint8ClampedArray or Buffer), got {}",
+                typed_array_name(other)
+            )))
+        }
+    };
+    Ok((bytes, buffer, is_array_buffer))
 }
 
 /// The bytes of a uint8 typed array, kept readable for as long as the result lives: in place where
 /// the memory can be kept from being detached or shrunk, else copied (see the note at the top).
 pub fn lasting_bytes(data: JsVal) -> Result<JsBytes, Failure> {
-    let bytes = typed_bytes(data)?;
-    let (buffer, is_array_buffer) = data.typed_array_buffer()?;
+    let (bytes, buffer, is_array_buffer) = borrowed(data)?;
     if !is_array_buffer || keep_in_place(buffer)? {
         return Ok(bytes);
     }
