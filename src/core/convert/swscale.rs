@@ -98,11 +98,11 @@ impl SwsConverter {
             .min()
             .unwrap_or(0);
         let split = if in_place_rows == height { height } else { in_place_rows & !1 };
-        // SAFETY (both calls): the source pointers address `rows` rows of their stride inside the
-        // caller's planes (rows < split, checked above to stay READ_PAST bytes inside them) or inside
-        // `tail` (which has READ_PAST spare bytes); dst was allocated by FFmpeg for this format and size.
         // SAFETY: reading two arrays of a frame we own.
         let (dst_data, dst_strides) = unsafe { ((*dst.as_mut_ptr()).data, (*dst.as_mut_ptr()).linesize) };
+        // SAFETY (both sws_scale calls below): the source pointers address `rows` rows of their stride
+        // inside the caller's planes (rows < split, checked above to stay READ_PAST bytes inside them) or
+        // inside `tail` (which has READ_PAST spare bytes); dst was allocated by FFmpeg for this format and size.
         let mut converted = 0;
         if split > 0 {
             let src: [*const u8; 4] = [picture.planes[0].as_ptr(), picture.planes[1].as_ptr(), picture.planes[2].as_ptr(), std::ptr::null()];
