@@ -26,6 +26,8 @@ pub enum ErrorCode {
     /// Any other FFmpeg failure.
     Encode,
     CudaUnavailable,
+    /// A call that the object's state does not allow (a writer written to after `close()`).
+    InvalidState,
 }
 
 impl ErrorCode {
@@ -43,6 +45,7 @@ impl ErrorCode {
             ErrorCode::EncoderUnavailable => "ERR_ENCODER_UNAVAILABLE",
             ErrorCode::Encode => "ERR_ENCODE",
             ErrorCode::CudaUnavailable => "ERR_CUDA_UNAVAILABLE",
+            ErrorCode::InvalidState => "ERR_INVALID_STATE",
         }
     }
 }

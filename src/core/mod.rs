@@ -4,7 +4,8 @@
 //! `source/` (`FrameSource`: host layouts, CUDA frames) → `convert/` (`Converter`: RGB→YUV with the
 //! `ColorSpec`) → `encoder/` (codec open, options, send/receive) → `mux/` (one output, its streams)
 //! → `sink/` (file, memory, stream). `picture.rs` is what a frame is (read by every stage),
-//! `writer.rs` joins encoder, muxer and sink, `pipeline.rs` runs an encode of a whole source, and
+//! `writer.rs` joins encoder, muxer and sink, `pipeline.rs` runs an encode fed batch by batch (the
+//! JS writer's `write()` calls, or one batch of every frame for the one-shot encode), and
 //! `ffmpeg/` and `cuda/` are what the stages stand on.
 
 mod convert;
@@ -28,13 +29,15 @@ pub use encoder::settings::{EncodeSettings, OptionValue, Preset};
 pub use error::{sys_error, EncodeError, ErrorCode, Result, SysCall};
 pub use mux::container::Container;
 pub use picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
-pub use pipeline::{encode, EncodeControl, Unwatched};
+pub use pipeline::{encode, Batch, EncodeControl, Feed, Pipeline, PipelineSpec, Unwatched};
 pub use sink::destination::local_path;
 pub use sink::{ChunkConsumer, FileSink, MemorySink, PendingFile, SharedSink, Sink, SinkOutput, StreamMode, StreamSink};
-pub use source::{Device, FrameConverter, FrameSource, HostBytes, HostFrames};
+pub use source::{Device, FrameConverter, FrameSource, HostBytes, HostConverter, HostFrames, SourceFrame};
 pub use writer::{EncodeSummary, VideoWriter, WriterConfig};
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_gpu;
+#[cfg(test)]
+mod tests_pipeline;

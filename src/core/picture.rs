@@ -98,6 +98,24 @@ impl FrameGeometry {
         Ok(FrameGeometry { count: n, height, width, channels, layout })
     }
 
+    /// The geometry of one frame of `width` × `height` pixels of `input`.
+    pub fn of_frame(width: usize, height: usize, input: InputPixels) -> FrameGeometry {
+        let (layout, channels) = match input {
+            InputPixels::PlanarRgb => (Layout::Nchw, 3),
+            InputPixels::PackedRgb => (Layout::Nhwc, 3),
+            InputPixels::PackedRgba => (Layout::Nhwc, 4),
+        };
+        FrameGeometry { count: 1, height, width, channels, layout }
+    }
+
+    /// The shape of `count` frames like these, in their layout's order.
+    pub fn shape(&self, count: usize) -> [usize; 4] {
+        match self.layout {
+            Layout::Nchw => [count, self.channels, self.height, self.width],
+            Layout::Nhwc => [count, self.height, self.width, self.channels],
+        }
+    }
+
     pub fn frame_bytes(&self) -> usize {
         self.height * self.width * self.channels
     }

@@ -1,25 +1,38 @@
-//! One whole encode of a [`FrameSource`]: the loop around [`VideoWriter`] with cancellation and progress.
+//! An encode fed batch by batch: the loop around [`VideoWriter`], with a conversion thread,
+//! cancellation and progress. Both public APIs run through it: the JS `VideoWriter` feeds one batch
+//! per `write()`, and the one-shot [`encode`] feeds one batch holding every frame.
 //!
-//! Why a conversion thread: the encoder's threads (x264's frame threads) go idle while the thread that
-//! feeds them converts the next frame from RGB. So frames are converted on a thread of their own, a few
-//! frames ahead, through a small bounded queue; the feeding thread only hands converted frames to the
-//! encoder and recycles them back. Converted frames are reused, so the steady state allocates nothing.
+//! Note: [Conversion thread]. The encoder's threads (x264's frame threads) go idle while the thread that
+//! feeds them converts the next frame from RGB. So frames are converted on a thread of their own, a
+//! few frames ahead, through a small bounded queue; the feeding thread only hands converted frames
+//! to the encoder and recycles them back. Converted frames are reused, so the steady state
+//! allocates nothing. The bounded queue is also the writer's backpressure: a batch is reported read
+//! ([`EncodeControl::batch_read`], its memory free to be refilled) once its last frame is converted,
+//! which waits for room in the queue, i.e. for the encoder.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::Duration;
 
 use ffmpeg_next::frame;
 
-use super::mux::container::Container;
-use super::error::{EncodeError, ErrorCode, Result};
-use super::source::{Device, FrameConverter, FrameSource};
-use super::encoder::settings::EncodeSettings;
+use super::convert::FrameFormat;
+use super::cuda::{self, Gpu};
+use super::encoder::codec::VideoCodec;
 use super::encoder::rate::FrameRate;
+use super::encoder::settings::EncodeSettings;
+use super::error::{EncodeError, ErrorCode, Result};
+use super::mux::container::Container;
+use super::picture::InputPixels;
 use super::sink::Sink;
+use super::source::{Device, FrameConverter, FrameSource, HostConverter};
 use super::writer::{EncodeSummary, VideoWriter, WriterConfig};
 
 /// Converted frames waiting for the encoder (beyond the one being converted and the one being encoded).
 const QUEUE: usize = 2;
+/// How often a conversion thread waiting for frames looks at the abort flag.
+const POLL: Duration = Duration::from_millis(20);
 
 /// How an encode is watched from outside: polled for cancellation, told about progress.
 pub trait EncodeControl: Sync {
@@ -28,18 +41,151 @@ pub trait EncodeControl: Sync {
         false
     }
     /// Called with non-decreasing counts of frames the encoder has *finished* (their packets are
-    /// out, not frames handed to it: x264's lookahead holds up to ~60), at least once per 5% of the
-    /// frames, and last with `frames_encoded == total` once the output is complete.
-    fn progress(&self, _frames_encoded: u64, _total: u64) {}
+    /// out, not frames handed to it: x264's lookahead holds up to ~60). With a known `total`: at least
+    /// once per 5% of it, and last with `frames_encoded == total` once the output is complete. With
+    /// none (a writer), whenever the count grows.
+    fn progress(&self, _frames_encoded: u64, _total: Option<u64>) {}
+    /// Called on the conversion thread once every frame of batch `id` is converted: its memory is no
+    /// longer read (the writer's `write()` resolves, and its caller may refill the buffer).
+    fn batch_read(&self, _id: u64) {}
 }
 
 /// No cancellation, no progress.
 pub struct Unwatched;
 impl EncodeControl for Unwatched {}
 
-/// Encodes every frame of `source` into a new sink and finishes it.
+/// What a pipeline encodes: every frame it will be fed has this size, pixel layout and device.
+#[derive(Debug, Clone)]
+pub struct PipelineSpec {
+    pub width: usize,
+    pub height: usize,
+    pub input: InputPixels,
+    pub device: Device,
+    pub frame_rate: FrameRate,
+    pub container: Container,
+    pub settings: EncodeSettings,
+}
+
+/// Frames handed to a running pipeline.
+pub struct Batch {
+    /// Frames of the pipeline's size, layout and device (checked by whoever makes the batch).
+    pub frames: Arc<dyn FrameSource>,
+    /// Reported to [`EncodeControl::batch_read`] once the last frame is converted.
+    pub id: u64,
+}
+
+/// What a pipeline is fed, in order.
+pub enum Feed {
+    Frames(Batch),
+    /// No more frames: flush, write the trailer, finish the sink.
+    Close,
+}
+
+/// From the conversion thread to the encoding one.
+enum Converted {
+    Frame(frame::Video),
+    Failed(EncodeError),
+    End,
+}
+
+/// An opened encode: the encoder and its converter ready, the sink created, nothing written yet.
+pub struct Pipeline {
+    writer: VideoWriter,
+    converter: Box<dyn FrameConverter>,
+    device: Device,
+}
+
+impl Pipeline {
+    /// Validates the settings against the encoder and muxer, opens the encoder (for frames on a GPU
+    /// with no codec asked for, the container's codec on NVENC first, falling back to the default
+    /// CPU encoder where NVENC cannot run), creates the sink with `open_sink` and the converter.
+    pub fn open(spec: &PipelineSpec, open_sink: impl FnOnce() -> Result<Box<dyn Sink>>) -> Result<Pipeline> {
+        let gpu = match spec.device {
+            Device::Cuda(ordinal) => Some(Gpu::get(ordinal as usize)?),
+            Device::Cpu => None,
+        };
+        if gpu.is_some() && spec.settings.pixel_format.is_some() {
+            return Err(EncodeError::invalid_value(
+                "pixelFormat cannot be set for CUDA frames: the GPU converts them into the encoder's own format (leave pixelFormat unset)",
+            ));
+        }
+        let config = WriterConfig {
+            width: spec.width,
+            height: spec.height,
+            input: spec.input,
+            frame_rate: spec.frame_rate,
+            container: spec.container.clone(),
+            settings: spec.settings.clone(),
+            cuda_context: gpu.as_ref().map(|g| g.context_handle()),
+        };
+        let on_device = |e: EncodeError| match (&gpu, e.code) {
+            (Some(gpu), ErrorCode::EncoderUnavailable) => {
+                EncodeError::new(e.code, format!("{}; the frames are on {} (cuda:{})", e.message, gpu.name, gpu.ordinal))
+            }
+            _ => e,
+        };
+        let writer = open_writer(&config, gpu.is_some(), open_sink).map_err(on_device)?;
+        let converter = converter_for(spec.device, spec.input, &writer.frame_format())?;
+        Ok(Pipeline { writer, converter, device: spec.device })
+    }
+
+    /// Runs the encode: converts and encodes every batch `feed` brings until [`Feed::Close`], then
+    /// flushes the encoder and finishes the output. `total` is the number of frames when known (for
+    /// progress). A feed dropped before `Close` is an abort. On any failure the output is discarded.
+    pub fn run(self, feed: Receiver<Feed>, control: &dyn EncodeControl, total: Option<u64>) -> Result<EncodeSummary> {
+        let Pipeline { mut writer, mut converter, device } = self;
+        // A failure while aborting (e.g. a stream write cut short by the abort) is the abort.
+        let or_aborted = |e: EncodeError| if control.aborted() { EncodeError::aborted() } else { e };
+        let progress = Progress::new(control, total);
+        let (converted_tx, converted_rx) = mpsc::sync_channel::<Converted>(QUEUE);
+        let (recycled_tx, recycled_rx) = mpsc::channel::<frame::Video>();
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let stop = &stop;
+            let converter = converter.as_mut();
+            std::thread::Builder::new()
+                .name("framecodec-convert".into())
+                .spawn_scoped(scope, move || convert_feed(feed, converter, device, converted_tx, recycled_rx, control, stop))
+                .map_err(|e| EncodeError::new(ErrorCode::Encode, format!("cannot start a conversion thread: {e}")))?;
+            let fed = encode_converted(&mut writer, &converted_rx, &recycled_tx, control, &progress);
+            // Unblock and end the converter whatever happened (it may be waiting on a full queue).
+            stop.store(true, Ordering::Relaxed);
+            drop(converted_rx);
+            fed
+        })
+        .map_err(or_aborted)?;
+        // The flush and the trailer can take as long as many frames (x264's lookahead and frame threads,
+        // a slow preset): the abort is checked after every packet, and last just before the output is
+        // finished (a stream ended). An abort after that is the caller's to honour (see `PendingFile`).
+        let summary = writer
+            .finish_watched(&mut |encoded| {
+                if control.aborted() {
+                    return Err(EncodeError::aborted());
+                }
+                progress.update(encoded);
+                Ok(())
+            })
+            .map_err(or_aborted)?;
+        if control.aborted() {
+            return Err(EncodeError::aborted());
+        }
+        control.progress(summary.frames, total);
+        Ok(summary)
+    }
+}
+
+/// A converter of frames of `input` pixels on `device` into encoder frames of `format`, for every
+/// batch of an encode.
+pub fn converter_for(device: Device, input: InputPixels, format: &FrameFormat) -> Result<Box<dyn FrameConverter>> {
+    Ok(match device {
+        Device::Cuda(ordinal) => cuda::converter(Gpu::get(ordinal as usize)?, input, format)?,
+        Device::Cpu => Box::new(HostConverter::new(input, format)?),
+    })
+}
+
+/// Encodes every frame of `source` into a new sink and finishes it: the pipeline fed one batch.
 pub fn encode(
-    source: &dyn FrameSource,
+    source: Arc<dyn FrameSource>,
     frame_rate: FrameRate,
     container: Container,
     settings: &EncodeSettings,
@@ -50,71 +196,41 @@ pub fn encode(
         return Err(EncodeError::aborted());
     }
     let geometry = source.geometry();
-    let config = WriterConfig {
+    let spec = PipelineSpec {
         width: geometry.width,
         height: geometry.height,
         input: geometry.input_pixels(),
+        device: source.device(),
         frame_rate,
         container,
         settings: settings.clone(),
-        cuda_context: source.cuda_context(),
     };
-    // A failure while aborting (e.g. a stream write cut short by the abort) is the abort.
-    let or_aborted = |e: EncodeError| if control.aborted() { EncodeError::aborted() } else { e };
-    let mut writer = open_writer(source, &config, open_sink).map_err(or_aborted)?;
-    let total = geometry.count as u64;
-    let progress = Progress::new(control, total);
-    let report = |writer: &VideoWriter| progress.update(writer.frames_encoded());
-
-    let mut converter = source.converter(&writer.frame_format())?;
-    if geometry.count < 2 * QUEUE {
-        // Too short to be worth a thread.
-        let mut frame = frame::Video::empty();
-        for index in 0..geometry.count {
-            if control.aborted() {
-                return Err(EncodeError::aborted());
-            }
-            converter.convert(index, &mut frame).and_then(|_| writer.write_converted(&mut frame)).map_err(or_aborted)?;
-            report(&writer);
-        }
-    } else {
-        pipelined(converter.as_mut(), geometry.count, &mut writer, control, &report).map_err(or_aborted)?;
-    }
-    // The flush and the trailer can take as long as many frames (x264's lookahead and frame threads,
-    // a slow preset): the abort is checked after every packet, and last just before the output is
-    // finished (a stream ended). An abort after that is the caller's to honour (see `PendingFile`).
-    let summary = writer
-        .finish_watched(&mut |encoded| {
-            if control.aborted() {
-                return Err(EncodeError::aborted());
-            }
-            progress.update(encoded);
-            Ok(())
-        })
-        .map_err(or_aborted)?;
-    if control.aborted() {
-        return Err(EncodeError::aborted());
-    }
-    control.progress(total, total);
-    Ok(summary)
+    let pipeline = Pipeline::open(&spec, open_sink).map_err(|e| if control.aborted() { EncodeError::aborted() } else { e })?;
+    let (feed, fed) = mpsc::channel();
+    let _ = feed.send(Feed::Frames(Batch { frames: source, id: 0 }));
+    let _ = feed.send(Feed::Close);
+    pipeline.run(fed, control, Some(geometry.count as u64))
 }
 
-/// Reports frames encoded to the control each time they cross another 5% of the total.
+/// Reports frames encoded to the control: with a known total each time they cross another 5% of
+/// it, else each time they grow.
 struct Progress<'a> {
     control: &'a dyn EncodeControl,
-    total: u64,
+    total: Option<u64>,
     step: u64,
     reported: std::cell::Cell<u64>,
 }
 
 impl<'a> Progress<'a> {
-    fn new(control: &'a dyn EncodeControl, total: u64) -> Progress<'a> {
-        Progress { control, total, step: (total / 20).max(1), reported: std::cell::Cell::new(0) }
+    fn new(control: &'a dyn EncodeControl, total: Option<u64>) -> Progress<'a> {
+        let step = total.map_or(1, |t| (t / 20).max(1));
+        Progress { control, total, step, reported: std::cell::Cell::new(0) }
     }
 
     fn update(&self, encoded: u64) {
-        let encoded = encoded.min(self.total);
-        if encoded / self.step > self.reported.get() / self.step && encoded < self.total {
+        let encoded = self.total.map_or(encoded, |t| encoded.min(t));
+        let below_total = self.total.is_none_or(|t| encoded < t);
+        if encoded / self.step > self.reported.get() / self.step && below_total {
             self.reported.set(encoded);
             self.control.progress(encoded, self.total);
         }
@@ -123,17 +239,7 @@ impl<'a> Progress<'a> {
 
 /// Opens the writer. For frames on a GPU with no codec asked for, tries the container's codec on NVENC
 /// first (`h264_nvenc` for mp4, …) and falls back to the default CPU encoder where NVENC cannot run.
-fn open_writer(source: &dyn FrameSource, config: &WriterConfig, open_sink: impl FnOnce() -> Result<Box<dyn Sink>>) -> Result<VideoWriter> {
-    let on_gpu = source.device() != Device::Cpu;
-    if on_gpu && config.settings.pixel_format.is_some() {
-        return Err(EncodeError::invalid_value(
-            "pixelFormat cannot be set for CUDA frames: the GPU converts them into the encoder's own format (leave pixelFormat unset)",
-        ));
-    }
-    let on_device = |e: EncodeError| match e.code {
-        ErrorCode::EncoderUnavailable if on_gpu => EncodeError::new(e.code, format!("{}; the frames are on {}", e.message, source.device_name())),
-        _ => e,
-    };
+fn open_writer(config: &WriterConfig, on_gpu: bool, open_sink: impl FnOnce() -> Result<Box<dyn Sink>>) -> Result<VideoWriter> {
     let mut open_sink = Some(open_sink);
     let mut sink_once = || match open_sink.take() {
         Some(open) => open(),
@@ -145,10 +251,10 @@ fn open_writer(source: &dyn FrameSource, config: &WriterConfig, open_sink: impl 
         first.settings.codec = Some(name);
         match VideoWriter::open(&first, &mut sink_once) {
             Err(e) if e.code == ErrorCode::EncoderUnavailable => {} // no NVENC here: the CPU encoder below
-            other => return other.map_err(on_device),
+            other => return other,
         }
     }
-    VideoWriter::open(config, &mut sink_once).map_err(on_device)
+    VideoWriter::open(config, &mut sink_once)
 }
 
 /// The NVENC encoder for a container's default codec, if this FFmpeg has it.
@@ -160,54 +266,87 @@ fn nvenc_for(container: &Container) -> Option<String> {
         AV_CODEC_ID_AV1 => "av1_nvenc",
         _ => return None,
     };
-    super::encoder::codec::VideoCodec::find(Some(name), container).ok().map(|_| name.to_string())
+    VideoCodec::find(Some(name), container).ok().map(|_| name.to_string())
 }
 
-/// Converts on a scoped thread while this thread feeds the encoder.
-fn pipelined(
-    converter: &mut (dyn FrameConverter + Send),
-    count: usize,
-    writer: &mut VideoWriter,
+/// The conversion thread: converts the frames of each batch `feed` brings, in order, into `out`.
+/// Stops at `Close` (forwarded as `End`), at the first failure (forwarded), or when stopped or aborted.
+fn convert_feed(
+    feed: Receiver<Feed>,
+    converter: &mut dyn FrameConverter,
+    device: Device,
+    out: SyncSender<Converted>,
+    recycled: Receiver<frame::Video>,
     control: &dyn EncodeControl,
-    report: &dyn Fn(&VideoWriter),
+    stop: &AtomicBool,
+) {
+    let stopped = || stop.load(Ordering::Relaxed) || control.aborted();
+    loop {
+        let batch = match feed.recv_timeout(POLL) {
+            Ok(Feed::Frames(batch)) => batch,
+            Ok(Feed::Close) => {
+                let _ = out.send(Converted::End);
+                return;
+            }
+            Err(RecvTimeoutError::Timeout) if stopped() => return,
+            Err(RecvTimeoutError::Timeout) => continue,
+            // The feeder went away without closing (a writer dropped unclosed): nothing to finish.
+            Err(RecvTimeoutError::Disconnected) => {
+                let _ = out.send(Converted::Failed(EncodeError::aborted()));
+                return;
+            }
+        };
+        let frames = batch.frames;
+        if frames.device() != device {
+            let wrong = EncodeError::invalid_value(format!("frames on {} were given to an encode of frames on {device}", frames.device()));
+            let _ = out.send(Converted::Failed(wrong));
+            return;
+        }
+        if let Err(e) = frames.prepare() {
+            let _ = out.send(Converted::Failed(e));
+            return;
+        }
+        for index in 0..frames.geometry().count {
+            if stopped() {
+                return;
+            }
+            let mut frame = recycled.try_recv().unwrap_or_else(|_| frame::Video::empty());
+            let converted = match converter.convert(frames.frame(index), &mut frame) {
+                Ok(()) => Converted::Frame(frame),
+                Err(e) => Converted::Failed(e),
+            };
+            let failed = matches!(converted, Converted::Failed(_));
+            if out.send(converted).is_err() || failed {
+                return;
+            }
+        }
+        drop(frames);
+        control.batch_read(batch.id);
+    }
+}
+
+/// The encoding thread's loop: hands converted frames to the encoder and recycles them, until the end.
+fn encode_converted(
+    writer: &mut VideoWriter,
+    converted: &Receiver<Converted>,
+    recycle: &mpsc::Sender<frame::Video>,
+    control: &dyn EncodeControl,
+    progress: &Progress<'_>,
 ) -> Result<()> {
-    let (converted_tx, converted_rx) = mpsc::sync_channel::<Result<frame::Video>>(QUEUE);
-    let (recycled_tx, recycled_rx) = mpsc::channel::<frame::Video>();
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let stop = &stop;
-        std::thread::Builder::new()
-            .name("framecodec-convert".into())
-            .spawn_scoped(scope, move || {
-                for index in 0..count {
-                    if stop.load(Ordering::Relaxed) || control.aborted() {
-                        return;
-                    }
-                    let mut frame = recycled_rx.try_recv().unwrap_or_else(|_| frame::Video::empty());
-                    let converted = converter.convert(index, &mut frame).map(|_| frame);
-                    let failed = converted.is_err();
-                    if converted_tx.send(converted).is_err() || failed {
-                        return;
-                    }
-                }
-            })
-            .map_err(|e| EncodeError::new(super::error::ErrorCode::Encode, format!("cannot start a conversion thread: {e}")))?;
-        let fed = (|| {
-            for _ in 0..count {
+    loop {
+        match converted.recv() {
+            Ok(Converted::Frame(mut frame)) => {
                 if control.aborted() {
                     return Err(EncodeError::aborted());
                 }
-                // The converter only stops early when aborted.
-                let mut frame = converted_rx.recv().map_err(|_| EncodeError::aborted())??;
                 writer.write_converted(&mut frame)?;
-                let _ = recycled_tx.send(frame);
-                report(writer);
+                let _ = recycle.send(frame);
+                progress.update(writer.frames_encoded());
             }
-            Ok(())
-        })();
-        // Unblock and end the converter whatever happened (it may be waiting on a full queue).
-        stop.store(true, Ordering::Relaxed);
-        drop(converted_rx);
-        fed
-    })
+            Ok(Converted::End) => return Ok(()),
+            Ok(Converted::Failed(e)) => return Err(e),
+            // The converter only stops without a word when stopped or aborted.
+            Err(_) => return Err(EncodeError::aborted()),
+        }
+    }
 }

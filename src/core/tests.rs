@@ -52,11 +52,36 @@ pub(super) fn nchw_to_nhwc(data: &[u8], n: usize, h: usize, w: usize, channels: 
     out
 }
 
-fn host(data: Vec<u8>, shape: [i64; 4], layout: Layout) -> HostFrames {
+/// A converter for the frames of one source, by index (what the pipeline does batch by batch).
+pub(super) struct SourceConverter<'a> {
+    source: &'a dyn FrameSource,
+    inner: Box<dyn FrameConverter>,
+}
+
+impl SourceConverter<'_> {
+    pub(super) fn convert(&mut self, index: usize, dst: &mut ff::frame::Video) -> Result<()> {
+        self.inner.convert(self.source.frame(index), dst)
+    }
+}
+
+/// `source.converter(format)`: the source made ready to read, and a converter for its device.
+pub(super) trait ConvertSource {
+    fn converter(&self, format: &FrameFormat) -> Result<SourceConverter<'_>>;
+}
+
+impl<T: FrameSource> ConvertSource for T {
+    fn converter(&self, format: &FrameFormat) -> Result<SourceConverter<'_>> {
+        self.prepare()?;
+        let inner = pipeline::converter_for(self.device(), self.geometry().input_pixels(), format)?;
+        Ok(SourceConverter { source: self, inner })
+    }
+}
+
+pub(super) fn host(data: Vec<u8>, shape: [i64; 4], layout: Layout) -> HostFrames {
     HostFrames::new(Arc::new(data), shape, layout).unwrap()
 }
 
-fn settings(codec: &str, pix: &str, extra: &[(&str, OptionValue)]) -> EncodeSettings {
+pub(super) fn settings(codec: &str, pix: &str, extra: &[(&str, OptionValue)]) -> EncodeSettings {
     EncodeSettings {
         codec: Some(codec.into()),
         pixel_format: Some(pix.into()),
@@ -70,7 +95,7 @@ fn s(v: &str) -> OptionValue {
     OptionValue::Str(v.into())
 }
 
-pub(super) fn encode_to_memory(source: &dyn FrameSource, rate: f64, format: &str, settings: &EncodeSettings) -> Result<(EncodeSummary, Vec<u8>)> {
+pub(super) fn encode_to_memory(source: Arc<dyn FrameSource>, rate: f64, format: &str, settings: &EncodeSettings) -> Result<(EncodeSummary, Vec<u8>)> {
     let mut summary = encode(
         source,
         FrameRate::from_f64(rate).unwrap(),
@@ -85,7 +110,7 @@ pub(super) fn encode_to_memory(source: &dyn FrameSource, rate: f64, format: &str
     }
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
+pub(super) fn temp_dir(tag: &str) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!("framecodec-core-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
     std::fs::create_dir_all(&dir).unwrap();
@@ -213,7 +238,7 @@ fn lossless_encode_matches_bt709_limited_reference() {
     let (n, h, w) = (4, 48, 64);
     let data = nchw_frames(n, h, w);
     let frames = host(data.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
-    let (summary, bytes) = encode_to_memory(&frames, 30.0, "mkv", &settings("libx264", "yuv444p", &LOSSLESS_444)).unwrap();
+    let (summary, bytes) = encode_to_memory(Arc::new(frames.clone()), 30.0, "mkv", &settings("libx264", "yuv444p", &LOSSLESS_444)).unwrap();
     assert_eq!((summary.format.as_str(), summary.codec.as_str(), summary.pixel_format.as_str()), ("matroska", "libx264", "yuv444p"));
     assert_eq!(summary.frames, n as u64);
     assert_eq!(summary.bytes, bytes.len() as u64);
@@ -230,7 +255,7 @@ fn colorspace_and_range_options_change_conversion_and_tags() {
     let data = nchw_frames(n, h, w);
     let frames = host(data.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let extra = [("qp", OptionValue::Num(0.0)), ("colorspace", s("bt470bg")), ("color_range", s("pc"))];
-    let (_, bytes) = encode_to_memory(&frames, 25.0, "mkv", &settings("libx264", "yuv444p", &extra)).unwrap();
+    let (_, bytes) = encode_to_memory(Arc::new(frames.clone()), 25.0, "mkv", &settings("libx264", "yuv444p", &extra)).unwrap();
     let decoded = decode(&write_temp(&bytes, "mkv"));
     assert_eq!(decoded.color_space, ff::color::Space::BT470BG);
     assert_eq!(decoded.color_range, ff::color::Range::JPEG);
@@ -246,11 +271,11 @@ fn nchw_nhwc_and_rgba_inputs_encode_identically() {
     let (n, h, w) = (3, 24, 40);
     let nchw = nchw_frames(n, h, w);
     let s = settings("libx264", "yuv444p", &[("qp", OptionValue::Num(0.0)), ("threads", OptionValue::Num(1.0))]);
-    let a = encode_to_memory(&host(nchw.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw), 30.0, "mkv", &s).unwrap().1;
+    let a = encode_to_memory(Arc::new(host(nchw.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw)), 30.0, "mkv", &s).unwrap().1;
     let rgb = nchw_to_nhwc(&nchw, n, h, w, 3);
-    let b = encode_to_memory(&host(rgb, [n as i64, h as i64, w as i64, 3], Layout::Nhwc), 30.0, "mkv", &s).unwrap().1;
+    let b = encode_to_memory(Arc::new(host(rgb, [n as i64, h as i64, w as i64, 3], Layout::Nhwc)), 30.0, "mkv", &s).unwrap().1;
     let rgba = nchw_to_nhwc(&nchw, n, h, w, 4);
-    let c = encode_to_memory(&host(rgba, [n as i64, h as i64, w as i64, 4], Layout::Nhwc), 30.0, "mkv", &s).unwrap().1;
+    let c = encode_to_memory(Arc::new(host(rgba, [n as i64, h as i64, w as i64, 4], Layout::Nhwc)), 30.0, "mkv", &s).unwrap().1;
     let planes = |bytes: &[u8]| decode(&write_temp(bytes, "mkv")).planes;
     assert!(planes(&a) == planes(&b), "NCHW and NHWC RGB decode to the same frames");
     assert!(planes(&a) == planes(&c), "NCHW and NHWC RGBA decode to the same frames");
@@ -260,7 +285,7 @@ fn nchw_nhwc_and_rgba_inputs_encode_identically() {
 fn ntsc_rate_gives_exact_timestamps_in_mp4() {
     let (n, h, w) = (10, 16, 16);
     let frames = host(nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
-    let (_, bytes) = encode_to_memory(&frames, 29.97, "mp4", &settings("libx264", "yuv444p", &[])).unwrap();
+    let (_, bytes) = encode_to_memory(Arc::new(frames.clone()), 29.97, "mp4", &settings("libx264", "yuv444p", &[])).unwrap();
     let decoded = decode(&write_temp(&bytes, "mp4"));
     assert_eq!(decoded.avg_frame_rate, ff::Rational::new(30000, 1001));
     assert_eq!(decoded.planes.len(), n);
@@ -278,7 +303,7 @@ fn file_sink_writes_dest_and_leaves_no_temp() {
     let dir = temp_dir("file");
     let dest = dir.join("out.mp4");
     let frames = host(nchw_frames(3, 16, 16), [3, 3, 16, 16], Layout::Nchw);
-    let summary = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::from_path(&dest).unwrap(), &EncodeSettings::default(), &Unwatched, || {
+    let summary = encode(Arc::new(frames.clone()), FrameRate::from_f64(30.0).unwrap(), Container::from_path(&dest).unwrap(), &EncodeSettings::default(), &Unwatched, || {
         Ok(Box::new(FileSink::create(&dest)?))
     })
     .unwrap();
@@ -293,7 +318,7 @@ fn file_sink_writes_dest_and_leaves_no_temp() {
 fn encode_error(format: &str, settings: &EncodeSettings) -> EncodeError {
     let frames = host(nchw_frames(2, 16, 16), [2, 3, 16, 16], Layout::Nchw);
     let sink_opened = std::cell::Cell::new(false);
-    let err = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve(format).unwrap(), settings, &Unwatched, || {
+    let err = encode(Arc::new(frames.clone()), FrameRate::from_f64(30.0).unwrap(), Container::resolve(format).unwrap(), settings, &Unwatched, || {
         sink_opened.set(true);
         Ok(Box::new(MemorySink::new()))
     })
@@ -368,7 +393,7 @@ fn extra_options_reach_codec_and_muxer() {
     let (n, h, w) = (6, 16, 16);
     let frames = host(nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let extra = [("g", OptionValue::Num(2.0)), ("bf", OptionValue::Num(0.0)), ("movflags", s("+frag_keyframe+empty_moov+default_base_moof"))];
-    let (_, bytes) = encode_to_memory(&frames, 30.0, "mp4", &settings("libx264", "yuv444p", &extra)).unwrap();
+    let (_, bytes) = encode_to_memory(Arc::new(frames.clone()), 30.0, "mp4", &settings("libx264", "yuv444p", &extra)).unwrap();
     assert!(bytes.windows(4).any(|b| b == b"moof"), "fragmented mp4 has moof boxes");
     let path = write_temp(&bytes, "mp4");
     let mut input = ff::format::input(&path).unwrap();
@@ -386,8 +411,8 @@ impl EncodeControl for Recorder {
         let seen = self.seen.lock().unwrap();
         self.abort_after.is_some_and(|n| seen.last().is_some_and(|&last| last >= n))
     }
-    fn progress(&self, frames: u64, total: u64) {
-        assert_eq!(total, 40);
+    fn progress(&self, frames: u64, total: Option<u64>) {
+        assert_eq!(total, Some(40));
         self.seen.lock().unwrap().push(frames);
     }
 }
@@ -396,7 +421,7 @@ impl EncodeControl for Recorder {
 fn progress_is_monotonic_and_ends_at_total() {
     let frames = host(nchw_frames(40, 16, 16), [40, 3, 16, 16], Layout::Nchw);
     let rec = Recorder { abort_after: None, seen: Mutex::new(vec![]) };
-    encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mkv").unwrap(), &EncodeSettings::default(), &rec, || Ok(Box::new(MemorySink::new()))).unwrap();
+    encode(Arc::new(frames.clone()), FrameRate::from_f64(30.0).unwrap(), Container::resolve("mkv").unwrap(), &EncodeSettings::default(), &rec, || Ok(Box::new(MemorySink::new()))).unwrap();
     let seen = rec.seen.lock().unwrap();
     assert!(seen.windows(2).all(|p| p[0] <= p[1]), "{seen:?}");
     assert_eq!(*seen.last().unwrap(), 40);
@@ -409,7 +434,7 @@ fn abort_stops_the_encode_and_discards_the_file() {
     let dest = dir.join("out.mp4");
     let frames = host(nchw_frames(40, 16, 16), [40, 3, 16, 16], Layout::Nchw);
     let rec = Recorder { abort_after: Some(10), seen: Mutex::new(vec![]) };
-    let err = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &EncodeSettings::default(), &rec, || {
+    let err = encode(Arc::new(frames.clone()), FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &EncodeSettings::default(), &rec, || {
         Ok(Box::new(FileSink::create(&dest)?))
     })
     .err()
@@ -433,7 +458,7 @@ fn every_listed_container_takes_its_default_codec() {
         ("gif", "gif", "gif"),
         ("ts", "mpegts", "mpeg2video"),
     ] {
-        let (summary, bytes) = encode_to_memory(&frames, 30.0, format, &EncodeSettings::default()).unwrap();
+        let (summary, bytes) = encode_to_memory(Arc::new(frames.clone()), 30.0, format, &EncodeSettings::default()).unwrap();
         assert_eq!((summary.format.as_str(), summary.codec.as_str()), (muxer, codec), "{format}");
         assert!(!bytes.is_empty());
     }
@@ -444,14 +469,14 @@ fn faststart_moves_the_index_to_the_front_in_files_and_memory() {
     let (n, h, w) = (8, 16, 16);
     let frames = host(nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let faststart = settings("libx264", "yuv444p", &[("movflags", s("+faststart"))]);
-    let (_, bytes) = encode_to_memory(&frames, 30.0, "mp4", &faststart).unwrap();
+    let (_, bytes) = encode_to_memory(Arc::new(frames.clone()), 30.0, "mp4", &faststart).unwrap();
     let pos = |b: &[u8], tag: &[u8]| b.windows(4).position(|x| x == tag).expect("box present");
     assert!(pos(&bytes, b"moov") < pos(&bytes, b"mdat"), "moov before mdat in memory");
     assert_eq!(decode(&write_temp(&bytes, "mp4")).planes.len(), n);
 
     let dir = temp_dir("faststart");
     let dest = dir.join("fast.mp4");
-    let summary = encode(&frames, FrameRate::from_f64(30.0).unwrap(), Container::from_path(&dest).unwrap(), &faststart, &Unwatched, || {
+    let summary = encode(Arc::new(frames.clone()), FrameRate::from_f64(30.0).unwrap(), Container::from_path(&dest).unwrap(), &faststart, &Unwatched, || {
         Ok(Box::new(FileSink::create(&dest)?))
     })
     .unwrap();
@@ -512,7 +537,7 @@ fn push_api_in_batches_encodes_like_the_whole_source() {
     let (n, h, w) = (7, 16, 24);
     let frames = host(nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let s = settings("libx264", "yuv444p", &[("qp", OptionValue::Num(0.0)), ("threads", OptionValue::Num(1.0))]);
-    let (_, whole) = encode_to_memory(&frames, 30.0, "mkv", &s).unwrap();
+    let (_, whole) = encode_to_memory(Arc::new(frames.clone()), 30.0, "mkv", &s).unwrap();
     let config = WriterConfig {
         width: w,
         height: h,

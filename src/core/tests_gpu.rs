@@ -8,7 +8,7 @@ use std::time::Instant;
 use ffmpeg_next as ff;
 
 use super::cuda::{self, CudaFrames, DeviceBuffer, Gpu};
-use super::tests::{decode_planes, encode_to_memory, nchw_frames, nchw_to_nhwc};
+use super::tests::{decode_planes, encode_to_memory, nchw_frames, nchw_to_nhwc, ConvertSource};
 use super::*;
 
 fn gpu_or_skip(test: &str) -> Option<Arc<Gpu>> {
@@ -184,7 +184,7 @@ fn encodes_free_their_gpu_and_pinned_memory() {
     }
     assert_eq!(live(), (Some(0), Some(0)), "a dropped converter and frame leave nothing");
     for _ in 0..3 {
-        encode_to_memory(&device, 30.0, "mp4", &EncodeSettings::default()).unwrap();
+        encode_to_memory(Arc::new(device.clone()), 30.0, "mp4", &EncodeSettings::default()).unwrap();
         assert_eq!(live(), (Some(0), Some(0)), "a finished encode leaves no device or pinned memory behind");
     }
 }
@@ -259,7 +259,7 @@ fn luma_psnr(source: &[u8], decoded: &[[Vec<u8>; 3]], h: usize, w: usize) -> f64
 fn cuda_input_encodes_like_host_input() {
     let Some(gpu) = gpu_or_skip("cuda_input_encodes_like_host_input") else { return };
     let (n, h, w) = (8, 48, 64);
-    let encode_planes = |src: &dyn FrameSource, settings: &EncodeSettings| decode_planes(&encode_to_memory(src, 30.0, "mkv", settings).unwrap().1, "mkv");
+    let encode_planes = |src: Arc<dyn FrameSource>, settings: &EncodeSettings| decode_planes(&encode_to_memory(src, 30.0, "mkv", settings).unwrap().1, "mkv");
     let lossless = EncodeSettings {
         codec: Some("libx264".into()),
         extra: vec![("qp".into(), OptionValue::Num(0.0)), ("threads".into(), OptionValue::Num(1.0))],
@@ -269,7 +269,7 @@ fn cuda_input_encodes_like_host_input() {
     for (name, data, shape, layout) in layouts(n, h, w) {
         let host = HostFrames::new(Arc::new(data.clone()), shape, layout).unwrap();
         let device = on_gpu(&gpu, &data, shape, layout);
-        let (a, b) = (encode_planes(&device, &lossless), encode_planes(&host, &lossless));
+        let (a, b) = (encode_planes(Arc::new(device.clone()), &lossless), encode_planes(Arc::new(host.clone()), &lossless));
         assert_eq!(a.len(), n);
         assert!(a == b, "{name}: CUDA-input and host-input encodes decode differently");
         let psnr = luma_psnr(&source, &a, h, w);
@@ -277,7 +277,7 @@ fn cuda_input_encodes_like_host_input() {
         println!("| round trip, {name}, libx264 lossless | luma PSNR {psnr:.1} dB vs the source; decodes identical to host input |");
     }
     let device = on_gpu(&gpu, &source, [n as i64, 3, h as i64, w as i64], Layout::Nchw);
-    let psnr = luma_psnr(&source, &encode_planes(&device, &EncodeSettings::default()), h, w);
+    let psnr = luma_psnr(&source, &encode_planes(Arc::new(device.clone()), &EncodeSettings::default()), h, w);
     assert!(psnr > 30.0, "default settings: luma PSNR {psnr:.1} dB");
     println!("| round trip, NCHW, libx264 crf 23 | luma PSNR {psnr:.1} dB vs the source |");
 }
@@ -292,11 +292,11 @@ fn formats_the_kernels_do_not_write_are_converted_on_the_host() {
     let device = on_gpu(&gpu, &data, shape, Layout::Nchw);
     for (codec, format) in [("gif", "gif"), ("libx264rgb", "mkv")] {
         let settings = EncodeSettings { codec: Some(codec.into()), ..Default::default() };
-        let run = |src: &dyn FrameSource| {
+        let run = |src: Arc<dyn FrameSource>| {
             let (summary, bytes) = encode_to_memory(src, 10.0, format, &settings).unwrap();
             (summary.pixel_format, decode_planes(&bytes, format))
         };
-        let ((pix, a), (_, b)) = (run(&device), run(&host));
+        let ((pix, a), (_, b)) = (run(Arc::new(device.clone())), run(Arc::new(host.clone())));
         assert_eq!(a.len(), n, "{codec}");
         assert!(a == b, "{codec} ({pix}): CUDA input decodes differently from host input");
         println!("| host fallback, {codec} ({pix}) | CUDA input decodes identical to host input |");
@@ -316,7 +316,7 @@ fn bad_pointers_sizes_and_devices_are_errors() {
     assert_eq!(device.code, ErrorCode::InvalidArgValue, "{}", device.message);
     let s = EncodeSettings { pixel_format: Some("yuv444p".into()), ..Default::default() };
     let frames = CudaFrames::new(buffer.ptr(), [1, 3, 16, 16], Layout::Nchw, 0, Some(buffer)).unwrap();
-    let err = encode_to_memory(&frames, 30.0, "mp4", &s).err().unwrap();
+    let err = encode_to_memory(Arc::new(frames.clone()), 30.0, "mp4", &s).err().unwrap();
     assert_eq!(err.code, ErrorCode::InvalidArgValue);
     assert!(err.message.contains("pixelFormat"), "{}", err.message);
     println!("| errors | bad pointer, short allocation, device 999, pixelFormat on CUDA frames: refused with codes |");
@@ -330,7 +330,7 @@ fn nvenc_is_used_where_it_runs_and_reported_where_it_does_not() {
     let frames = on_gpu(&gpu, &data, [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let run = |codec: Option<&str>| {
         let s = EncodeSettings { codec: codec.map(String::from), ..Default::default() };
-        encode_to_memory(&frames, 30.0, "mp4", &s).map(|(summary, _)| summary)
+        encode_to_memory(Arc::new(frames.clone()), 30.0, "mp4", &s).map(|(summary, _)| summary)
     };
     let default = run(None).expect("the default codec always encodes");
     match run(Some("h264_nvenc")) {
@@ -383,12 +383,12 @@ fn gpu_timings() {
 
     for preset in ["ultrafast", "medium"] {
         let s = EncodeSettings { codec: Some("libx264".into()), preset: Some(OptionValue::Str(preset.into())), ..Default::default() };
-        let time = |src: &dyn FrameSource| {
+        let time = |src: Arc<dyn FrameSource>| {
             let start = Instant::now();
             encode_to_memory(src, 30.0, "mp4", &s).unwrap();
             n as f64 / start.elapsed().as_secs_f64()
         };
-        let (gpu_fps, cpu_fps) = (time(&device), time(&host));
+        let (gpu_fps, cpu_fps) = (time(Arc::new(device.clone())), time(Arc::new(host.clone())));
         println!("| libx264 {preset}, 1080p x{n} | CUDA input {gpu_fps:.0} frames/s, host input {cpu_fps:.0} frames/s (ratio {:.2}) |", gpu_fps / cpu_fps);
     }
 }

@@ -7,6 +7,8 @@
 //! - `finish` drains the encoder (send EOF, receive until EOF) before the trailer is written.
 //! - Everything is validated and the codec opened *before* the sink is created, so a bad option never
 //!   creates a file; a failure after that drops the sink, which discards its partial output.
+//! - The container header is written with the first frame, not at `open`: an output opened and then
+//!   abandoned (or closed with no frames, which is an error) never received a byte.
 
 use ffmpeg_next::{frame, Packet};
 
@@ -16,10 +18,11 @@ use super::encoder::hw_frames::CudaContextHandle;
 use super::encoder::rate::FrameRate;
 use super::encoder::settings::EncodeSettings;
 use super::encoder::video::{Encoder, VideoParams};
-use super::error::Result;
+use super::error::{EncodeError, ErrorCode, Result};
 use super::ffmpeg::util::pix_fmt_name;
 use super::ffmpeg::log::LogCapture;
 use super::mux::container::Container;
+use super::mux::fragments::with_fragment_defaults;
 use super::mux::muxer::Muxer;
 use super::picture::{InputPixels, RgbPicture};
 use super::sink::{SharedSink, Sink, SinkOutput};
@@ -64,11 +67,12 @@ pub struct VideoWriter {
     packet: Packet,
     /// Packets muxed so far: frames the encoder has finished.
     packets: u64,
+    header_written: bool,
 }
 
 impl VideoWriter {
-    /// Validates the settings, opens the encoder, then creates the sink with `open_sink`, the muxer on
-    /// it with the encoder's stream, and writes the container header.
+    /// Validates the settings, opens the encoder, then creates the sink with `open_sink` and the muxer
+    /// on it with the encoder's stream. The header is written with the first frame.
     pub fn open(config: &WriterConfig, open_sink: impl FnOnce() -> Result<Box<dyn Sink>>) -> Result<VideoWriter> {
         let log = LogCapture::start();
         let params = VideoParams {
@@ -81,12 +85,12 @@ impl VideoWriter {
         };
         let (encoder, muxer_options) = Encoder::open(&params, &log)?;
         check_muxer_options(&config.container, &muxer_options)?;
+        let muxer_options = with_fragment_defaults(&config.container, muxer_options);
 
         let sink = SharedSink::new(open_sink()?);
         let mut muxer = Muxer::open(&config.container, sink, &muxer_options, &log)?;
         let rate = encoder.frame_rate().rational();
         let stream = muxer.add_stream(encoder.codec(), encoder.context(), encoder.time_base(), Some(rate), &log)?;
-        muxer.write_header(&log)?;
         Ok(VideoWriter {
             muxer,
             encoder,
@@ -96,6 +100,7 @@ impl VideoWriter {
             frame: frame::Video::empty(),
             packet: Packet::empty(),
             packets: 0,
+            header_written: false,
         })
     }
 
@@ -131,6 +136,10 @@ impl VideoWriter {
     /// Encodes one frame already converted into [`VideoWriter::frame_format`].
     pub fn write_converted(&mut self, frame: &mut frame::Video) -> Result<()> {
         let log = LogCapture::start();
+        if !self.header_written {
+            self.muxer.write_header(&log)?;
+            self.header_written = true;
+        }
         self.encoder.send(frame, &log)?;
         self.drain(&log, &mut |_| Ok(()))
     }
@@ -142,8 +151,12 @@ impl VideoWriter {
 
     /// [`VideoWriter::finish`], calling `watch` with [`VideoWriter::frames_encoded`] after each packet
     /// of the flush and once more after the trailer, just before the sink is finished (a stream
-    /// ended): an error from `watch` (an abort) stops there and discards the output.
+    /// ended): an error from `watch` (an abort) stops there and discards the output. With no frame
+    /// written there is no video to finish: `ERR_INVALID_STATE`, and the output is discarded.
     pub fn finish_watched(mut self, watch: &mut dyn FnMut(u64) -> Result<()>) -> Result<EncodeSummary> {
+        if !self.header_written {
+            return Err(EncodeError::new(ErrorCode::InvalidState, "no frames were written: a video needs at least one frame"));
+        }
         let log = LogCapture::start();
         self.encoder.send_eof(&log)?;
         self.drain(&log, watch)?;

@@ -13,3 +13,4 @@ mod errors;
 mod job;
 mod node_api;
 mod video_encoder;
+

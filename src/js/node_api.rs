@@ -43,6 +43,8 @@ pub struct JsVal {
 /// What a typed array's memory is.
 pub struct TypedArrayInfo {
     pub kind: sys::napi_typedarray_type,
+    /// Its length in elements.
+    pub length: usize,
 }
 
 impl JsVal {
@@ -181,7 +183,7 @@ impl JsVal {
         let (mut len, mut data, mut buffer, mut offset) = (0usize, ptr::null_mut(), ptr::null_mut(), 0usize);
         // SAFETY: a typed array (checked above); the out-pointers are locals.
         let status = unsafe { sys::napi_get_typedarray_info(self.env, self.raw, &mut kind, &mut len, &mut data, &mut buffer, &mut offset) };
-        (status == sys::Status::napi_ok).then_some(TypedArrayInfo { kind })
+        (status == sys::Status::napi_ok).then_some(TypedArrayInfo { kind, length: len })
     }
 
     /// A short description of the value's type for error messages: `string`, `Float32Array`, `null`, …
@@ -338,6 +340,8 @@ pub fn throw(val: JsVal) {
 /// [`StrongRef::release`] on the JS thread (dropping it unreleased leaks the reference, never crashes).
 pub struct StrongRef {
     raw: sys::napi_ref,
+    /// The value is element 0 of the referenced array (a primitive, see [`StrongRef::new`]).
+    boxed: bool,
 }
 
 // SAFETY: a napi_ref is an opaque handle; we only *use* it on the JS thread (get / release take an
@@ -345,18 +349,36 @@ pub struct StrongRef {
 unsafe impl Send for StrongRef {}
 
 impl StrongRef {
+    /// A reference to any value. Node-API references hold objects, functions and symbols only, so a
+    /// primitive (a string thrown, an abort reason of 42) is held in a one-element array.
     pub fn new(val: JsVal) -> JsResult<StrongRef> {
+        let boxed = !matches!(val.type_of(), sys::ValueType::napi_object | sys::ValueType::napi_function | sys::ValueType::napi_symbol);
+        let target = if boxed {
+            let mut array = ptr::null_mut();
+            // SAFETY: val.env is the live environment of the current call; array is a local.
+            check(val.env, unsafe { sys::napi_create_array_with_length(val.env, 1, &mut array) })?;
+            // SAFETY: array was just created in this environment; val is a live value of it.
+            check(val.env, unsafe { sys::napi_set_element(val.env, array, 0, val.raw) })?;
+            array
+        } else {
+            val.raw
+        };
         let mut raw = ptr::null_mut();
-        // SAFETY: val is a live value of its environment; raw is a local.
-        check(val.env, unsafe { sys::napi_create_reference(val.env, val.raw, 1, &mut raw) })?;
-        Ok(StrongRef { raw })
+        // SAFETY: target is a live object of its environment; raw is a local.
+        check(val.env, unsafe { sys::napi_create_reference(val.env, target, 1, &mut raw) })?;
+        Ok(StrongRef { raw, boxed })
     }
 
     pub fn get(&self, env: sys::napi_env) -> JsVal {
         let mut out = ptr::null_mut();
         // SAFETY: a reference created by `new` and not yet released (release takes self), on the JS thread.
         unsafe { sys::napi_get_reference_value(env, self.raw, &mut out) };
-        JsVal::new(env, out)
+        let held = JsVal::new(env, out);
+        if self.boxed {
+            // The one-element array made by `new`, which nobody else can reach.
+            return held.element(0).unwrap_or_else(|_| undefined(env));
+        }
+        held
     }
 
     pub fn release(self, env: sys::napi_env) {
@@ -459,6 +481,21 @@ pub fn uint8_clamped_array(val: JsVal) -> napi::Result<Uint8ClampedArray> {
     unsafe { Uint8ClampedArray::from_napi_value(val.env, val.raw) }
 }
 
+/// A new instance of a `#[napi]` class, made from its Rust value.
+pub fn instance<T: ToNapiValue>(env: sys::napi_env, value: T) -> napi::Result<JsVal> {
+    // SAFETY: env is the live environment of the current call, on the JS thread.
+    let raw = unsafe { T::to_napi_value(env, value) }?;
+    Ok(JsVal::new(env, raw))
+}
+
+/// `null`.
+pub fn null(env: sys::napi_env) -> JsVal {
+    let mut out = ptr::null_mut();
+    // SAFETY: env is the live environment of the current call; out is a local.
+    unsafe { sys::napi_get_null(env, &mut out) };
+    JsVal::new(env, out)
+}
+
 /// A value as napi-rs's `Unknown`, to return from a `#[napi]` function.
 pub fn unknown<'env>(val: JsVal) -> Unknown<'env> {
     // SAFETY: val is a live value of the environment of the current call, returned within it.
@@ -550,6 +587,32 @@ impl ThreadsafeFunction {
         }
         // SAFETY: Node did not take `data`: it is still the box made above, owned by nobody else.
         Err(unsafe { Box::from_raw(data as *mut T) })
+    }
+}
+
+/// A threadsafe function as the JS thread sees it: to make it keep the event loop alive or not. Valid
+/// until the function is finalized (its owner forgets it then).
+#[derive(Clone, Copy)]
+pub struct LoopHold(sys::napi_threadsafe_function);
+
+impl ThreadsafeFunction {
+    /// The JS thread's handle for [`LoopHold::set`].
+    pub fn loop_hold(&self) -> LoopHold {
+        LoopHold(self.0)
+    }
+}
+
+impl LoopHold {
+    /// Whether the function keeps the event loop alive (it does when created).
+    pub fn set(self, env: sys::napi_env, hold: bool) {
+        // SAFETY: on the JS thread, for a function not yet finalized (the caller's contract, see the type).
+        unsafe {
+            if hold {
+                sys::napi_ref_threadsafe_function(env, self.0);
+            } else {
+                sys::napi_unref_threadsafe_function(env, self.0);
+            }
+        }
     }
 }
 

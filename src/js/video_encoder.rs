@@ -6,16 +6,14 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
-use crate::core::{
-    encode, local_path, Container, EncodeError, ErrorCode, FileSink, FrameRate, FrameSource, MemorySink, Sink,
-    StreamMode, StreamSink,
-};
+use crate::core::{encode, Container, EncodeError, FileSink, FrameRate, FrameSource, MemorySink, Sink, StreamMode, StreamSink};
 
-use crate::js::job::encode::{self as encode_job, Resolution, ThreadControl};
-use crate::js::errors::{self, failure_value, Failure};
+use crate::js::job::{self, Resolution, ThreadControl};
+use crate::js::errors::{self, promise_or_rejection, Failure};
 use crate::js::args::frames as frames_arg;
-use crate::js::node_api::{self, JsVal};
+use crate::js::node_api::JsVal;
 use crate::js::args::options::{self as options_arg, CallOptions};
+use crate::js::args::output as output_arg;
 
 /// Encodes a batch of raw RGB frames held in memory into a video file, a Buffer or a stream.
 ///
@@ -94,7 +92,7 @@ impl VideoEncoder {
         let raw_env = env.raw();
         let dest = JsVal::new(raw_env, dest.raw());
         let started = (|| -> std::result::Result<JsVal, Failure> {
-            let path = local_path(&dest_string(dest)?)?;
+            let path = output_arg::dest_path(dest)?;
             let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())), "toFile")?;
             let container = Container::from_path(&path)?;
             self.start(raw_env, call, None, container, Resolution::Summary, move |_| Ok(Box::new(FileSink::create(&path)?) as Box<dyn Sink>))
@@ -109,7 +107,7 @@ impl VideoEncoder {
         let raw_env = env.raw();
         let format = JsVal::new(raw_env, format.raw());
         let started = (|| -> std::result::Result<JsVal, Failure> {
-            let container = container_arg(format)?;
+            let container = output_arg::container(format)?;
             let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())), "toBuffer")?;
             self.start(raw_env, call, None, container, Resolution::Bytes, |_| Ok(Box::new(MemorySink::new()) as Box<dyn Sink>))
         })();
@@ -145,7 +143,7 @@ impl VideoEncoder {
         let stream = JsVal::new(raw_env, stream.raw());
         let format = JsVal::new(raw_env, format.raw());
         let started = (|| -> std::result::Result<JsVal, Failure> {
-            let container = container_arg(format)?;
+            let container = output_arg::container(format)?;
             let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())), "toStream")?;
             let mode = StreamMode::for_output(&container, &call.settings);
             let end = call.end;
@@ -171,41 +169,9 @@ impl VideoEncoder {
         let frames = self.frames.clone();
         let rate = self.frame_rate;
         let settings = call.settings;
-        encode_job::spawn(env, call.signal, call.on_progress, stream, resolution, move |control| {
-            encode(frames.as_ref(), rate, container, &settings, control, || open_sink(control))
+        job::spawn_encode(env, call.signal, call.on_progress, stream, resolution, move |control| {
+            encode(frames, rate, container, &settings, control, || open_sink(control))
         })
     }
 }
 
-/// The container named by the `format` argument of `toBuffer` / `toStream`.
-fn container_arg(format: JsVal) -> std::result::Result<Container, Failure> {
-    let name = format.string().ok_or_else(|| {
-        Failure::Encode(EncodeError::new(ErrorCode::InvalidArgType, format!("format must be a string, got {}", format.describe_type())))
-    })?;
-    Ok(Container::resolve(&name)?)
-}
-
-/// The destination string of `toFile`: a string, or a WHATWG `URL` (its `href`).
-fn dest_string(dest: JsVal) -> std::result::Result<String, Failure> {
-    if let Some(s) = dest.string() {
-        return Ok(s);
-    }
-    if dest.is_object() && dest.describe_type() == "URL" {
-        if let Some(href) = dest.get("href")?.string() {
-            return Ok(href);
-        }
-    }
-    Err(Failure::Encode(EncodeError::new(
-        ErrorCode::InvalidArgType,
-        format!("dest must be a path string or a file: URL, got {}", dest.describe_type()),
-    )))
-}
-
-/// The Promise of a started encode, or a Promise rejected with the failure that prevented it.
-fn promise_or_rejection<'env>(env: sys::napi_env, started: std::result::Result<JsVal, Failure>) -> Unknown<'env> {
-    let promise = match started {
-        Ok(p) => p,
-        Err(failure) => node_api::rejected_promise(env, failure_value(env, failure)),
-    };
-    node_api::unknown(promise)
-}

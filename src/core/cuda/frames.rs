@@ -20,11 +20,12 @@ use super::pinned::{PinnedFramePool, PlaneLayout};
 use crate::core::convert::{Converter, FrameFormat};
 use crate::core::error::{EncodeError, Result};
 use crate::core::picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
-use crate::core::source::{Device, FrameConverter, FrameSource};
+use crate::core::source::{Device, FrameConverter, FrameSource, SourceFrame};
 use crate::core::convert::yuv_kernel::YuvCoefficients;
 use crate::core::CudaContextHandle;
 
 /// Frames at a device pointer (not owned, unless they come from [`DeviceBuffer`]).
+#[derive(Clone)]
 pub struct CudaFrames {
     gpu: Arc<Gpu>,
     ptr: u64,
@@ -135,36 +136,57 @@ impl FrameSource for CudaFrames {
     }
 
     fn cuda_context(&self) -> Option<CudaContextHandle> {
-        Some(CudaContextHandle(self.gpu.ctx.cu_ctx() as *mut std::ffi::c_void))
+        Some(self.gpu.context_handle())
     }
 
-    fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>> {
-        use ffi::AVPixelFormat::*;
+    fn prepare(&self) -> Result<()> {
         // The frames may still be being written by work the application queued on another stream
         // (one that does not wait for, nor is waited for by, the default stream our kernels use): wait
-        // for everything queued on the device's context once, before the encode reads them.
+        // for everything queued on the device's context once, before the batch is read.
         self.gpu.bind()?;
-        self.gpu.ctx.synchronize().map_err(|e| self.gpu.error("cannot wait for the work queued on the GPU", e))?;
-        if format.hw.is_some() {
-            return Ok(Box::new(GpuFramesConverter { frames: self, format: format.clone(), coefficients: YuvCoefficients::new(format.color).as_array() }));
+        self.gpu.ctx.synchronize().map_err(|e| self.gpu.error("cannot wait for the work queued on the GPU", e))
+    }
+
+    fn frame(&self, index: usize) -> SourceFrame<'_> {
+        SourceFrame::Cuda(self.frame_ptr(index))
+    }
+}
+
+/// A converter of frames on `gpu` (of `input` pixels, any batch) into encoder frames of `format`:
+/// NV12 straight into NVENC's GPU frames, the kernels' YUV layouts through pinned host memory, and
+/// other formats through a host copy of the RGB frame.
+pub fn converter(gpu: Arc<Gpu>, input: InputPixels, format: &FrameFormat) -> Result<Box<dyn FrameConverter>> {
+    use ffi::AVPixelFormat::*;
+    let coefficients = YuvCoefficients::new(format.color).as_array();
+    let layout = match format.pixel_format {
+        AV_PIX_FMT_YUV420P | AV_PIX_FMT_YUVJ420P => Some((true, false)),
+        AV_PIX_FMT_NV12 => Some((true, true)),
+        AV_PIX_FMT_YUV444P | AV_PIX_FMT_YUVJ444P => Some((false, false)),
+        _ => None,
+    };
+    Ok(if format.hw.is_some() {
+        Box::new(GpuFramesConverter { gpu, input, format: format.clone(), coefficients })
+    } else {
+        match layout {
+            Some((subsampled, interleaved)) => Box::new(GpuConverter::new(gpu, input, format.clone(), subsampled, interleaved)?),
+            None => Box::new(HostFallback { gpu, input, converter: format.converter(input)?, format: format.clone(), rgb: Vec::new() }),
         }
-        let layout = match format.pixel_format {
-            AV_PIX_FMT_YUV420P | AV_PIX_FMT_YUVJ420P => Some((true, false)),
-            AV_PIX_FMT_NV12 => Some((true, true)),
-            AV_PIX_FMT_YUV444P | AV_PIX_FMT_YUVJ444P => Some((false, false)),
-            _ => None,
-        };
-        Ok(match layout {
-            Some((subsampled, interleaved)) => Box::new(GpuConverter::new(self, format.clone(), subsampled, interleaved)?),
-            None => Box::new(HostFallback { frames: self, converter: format.converter(self.geometry.input_pixels())?, format: format.clone(), rgb: Vec::new() }),
-        })
+    })
+}
+
+/// The device pointer of a frame given to a CUDA converter.
+fn device_frame(frame: SourceFrame<'_>) -> Result<u64> {
+    match frame {
+        SourceFrame::Cuda(ptr) => Ok(ptr),
+        SourceFrame::Host(_) => Err(EncodeError::invalid_value("host frames were given to an encode of frames on a GPU")),
     }
 }
 
 /// Converts on the GPU into a device YUV buffer laid out like the host frame, then copies it down
 /// in one piece into a pinned host frame.
-struct GpuConverter<'a> {
-    frames: &'a CudaFrames,
+struct GpuConverter {
+    gpu: Arc<Gpu>,
+    input: InputPixels,
     format: FrameFormat,
     subsampled: bool,
     coefficients: [i32; 10],
@@ -202,19 +224,20 @@ impl Drop for DeviceAlloc {
     }
 }
 
-impl<'a> GpuConverter<'a> {
-    fn new(frames: &'a CudaFrames, format: FrameFormat, subsampled: bool, interleaved: bool) -> Result<GpuConverter<'a>> {
+impl GpuConverter {
+    fn new(gpu: Arc<Gpu>, input: InputPixels, format: FrameFormat, subsampled: bool, interleaved: bool) -> Result<GpuConverter> {
         let coefficients = YuvCoefficients::new(format.color).as_array();
         let layout = PlaneLayout::new(format.width, format.height, subsampled, interleaved);
-        let staging = DeviceAlloc::new(&frames.gpu, layout.len())?;
-        let pool = PinnedFramePool::new(frames.gpu.clone(), layout)?;
-        Ok(GpuConverter { frames, format, subsampled, coefficients, staging, pool })
+        let staging = DeviceAlloc::new(&gpu, layout.len())?;
+        let pool = PinnedFramePool::new(gpu.clone(), layout)?;
+        Ok(GpuConverter { gpu, input, format, subsampled, coefficients, staging, pool })
     }
 }
 
-impl FrameConverter for GpuConverter<'_> {
-    fn convert(&mut self, index: usize, dst: &mut frame::Video) -> Result<()> {
-        let gpu = &self.frames.gpu;
+impl FrameConverter for GpuConverter {
+    fn convert(&mut self, frame: SourceFrame<'_>, dst: &mut frame::Video) -> Result<()> {
+        let src = device_frame(frame)?;
+        let gpu = &self.gpu;
         gpu.bind()?;
         let host = self.pool.fill(dst, &self.format)?;
         let layout = self.pool.layout();
@@ -222,7 +245,8 @@ impl FrameConverter for GpuConverter<'_> {
         let u_ptr = base + layout.offset(1) as u64;
         let (v_ptr, uv_step) = if layout.planes == 2 { (u_ptr + 1, 2) } else { (base + layout.offset(2) as u64, 1) };
         let size = (self.format.width, self.format.height);
-        launch_conversion(self.frames, index, size, self.subsampled, (base, layout.strides[0]), (u_ptr, v_ptr, layout.strides[1], uv_step), &self.coefficients)?;
+        let source = (gpu.as_ref(), src, self.input);
+        launch_conversion(source, size, self.subsampled, (base, layout.strides[0]), (u_ptr, v_ptr, layout.strides[1], uv_step), &self.coefficients)?;
         // SAFETY: `host` starts the frame's pooled buffer, which holds layout.len() bytes; the staging
         // buffer holds the same planes in the same layout.
         let host = unsafe { std::slice::from_raw_parts_mut(host, layout.len()) };
@@ -240,7 +264,11 @@ impl CudaFrames {
         let staging = DeviceAlloc::new(&self.gpu, layout.len())?;
         let coefficients = YuvCoefficients::new(crate::core::ColorSpec::default()).as_array();
         let (y, u, v) = (staging.ptr, staging.ptr + layout.offset(1) as u64, staging.ptr + layout.offset(2) as u64);
-        let run = |i: usize| launch_conversion(self, i % self.geometry.count, (w, h), true, (y, layout.strides[0]), (u, v, layout.strides[1], 1), &coefficients);
+        let input = self.geometry.input_pixels();
+        let run = |i: usize| {
+            let source = (self.gpu.as_ref(), self.frame_ptr(i % self.geometry.count), input);
+            launch_conversion(source, (w, h), true, (y, layout.strides[0]), (u, v, layout.strides[1], 1), &coefficients)
+        };
         run(0)?; // warm up (module load, first launch)
         let start = std::time::Instant::now();
         for i in 0..rounds {
@@ -250,24 +278,22 @@ impl CudaFrames {
     }
 }
 
-/// Launches the 4:2:0 or 4:4:4 kernel for frame `index` into planes at device addresses, and waits.
-#[allow(clippy::too_many_arguments)]
+/// Launches the 4:2:0 or 4:4:4 kernel for the frame at `src` (of `input` pixels, on `gpu`) into
+/// planes at device addresses, and waits.
 fn launch_conversion(
-    frames: &CudaFrames,
-    index: usize,
+    (gpu, src, input): (&Gpu, u64, InputPixels),
     (width, height): (usize, usize),
     subsampled: bool,
     (y_ptr, y_pitch): (u64, usize),
     (u_ptr, v_ptr, uv_pitch, uv_step): (u64, u64, usize, i32),
     coefficients: &[i32; 10],
 ) -> Result<()> {
-    let gpu = &frames.gpu;
-    let layout: i32 = match frames.geometry.input_pixels() {
+    let layout: i32 = match input {
         InputPixels::PlanarRgb => 0,
         InputPixels::PackedRgb => 1,
         InputPixels::PackedRgba => 2,
     };
-    let (src, w, h, y_pitch, uv_pitch) = (frames.frame_ptr(index), width as i32, height as i32, y_pitch as i32, uv_pitch as i32);
+    let (w, h, y_pitch, uv_pitch) = (width as i32, height as i32, y_pitch as i32, uv_pitch as i32);
     let (cols, rows) = if subsampled { (width.div_ceil(2), height.div_ceil(2)) } else { (width, height) };
     let config = LaunchConfig { grid_dim: (cols.div_ceil(32) as u32, rows.div_ceil(8) as u32, 1), block_dim: (32, 8, 1), shared_mem_bytes: 0 };
     let stream = gpu.ctx.default_stream();
@@ -278,50 +304,53 @@ fn launch_conversion(
     for c in coefficients {
         launch.arg(c);
     }
-    // SAFETY: the kernel reads one frame at `src` (checked to lie in the allocation when the frames
+    // SAFETY: the kernel reads one frame at `src` (checked to lie in the allocation when its frames
     // were made) and writes within the planes described, which the callers size for these pitches.
     unsafe { launch.launch(config) }.map_err(|e| gpu.error("the conversion kernel failed to launch", e))?;
     stream.synchronize().map_err(|e| gpu.error("the conversion kernel failed", e))
 }
 
 /// Writes NV12 straight into NVENC's GPU input frames: nothing is copied to the host.
-struct GpuFramesConverter<'a> {
-    frames: &'a CudaFrames,
+struct GpuFramesConverter {
+    gpu: Arc<Gpu>,
+    input: InputPixels,
     format: FrameFormat,
     coefficients: [i32; 10],
 }
 
-impl FrameConverter for GpuFramesConverter<'_> {
-    fn convert(&mut self, index: usize, dst: &mut frame::Video) -> Result<()> {
+impl FrameConverter for GpuFramesConverter {
+    fn convert(&mut self, frame: SourceFrame<'_>, dst: &mut frame::Video) -> Result<()> {
+        let src = device_frame(frame)?;
         self.format.prepare(dst)?; // a frame from FFmpeg's CUDA pool: data[0] = Y, data[1] = UV (device)
-        self.frames.gpu.bind()?;
+        self.gpu.bind()?;
         // SAFETY: reading the plane pointers and pitches of a CUDA frame FFmpeg allocated (NV12).
         let (y, uv, y_pitch, uv_pitch) = unsafe {
             let f = &*dst.as_ptr();
             (f.data[0] as u64, f.data[1] as u64, f.linesize[0] as usize, f.linesize[1] as usize)
         };
         let size = (self.format.width, self.format.height);
-        launch_conversion(self.frames, index, size, true, (y, y_pitch), (uv, uv + 1, uv_pitch, 2), &self.coefficients)
+        launch_conversion((self.gpu.as_ref(), src, self.input), size, true, (y, y_pitch), (uv, uv + 1, uv_pitch, 2), &self.coefficients)
     }
 }
 
 /// For output formats the kernels do not write: the RGB frame comes to the host, the CPU converts.
-struct HostFallback<'a> {
-    frames: &'a CudaFrames,
+struct HostFallback {
+    gpu: Arc<Gpu>,
+    input: InputPixels,
     converter: Converter,
     format: FrameFormat,
     rgb: Vec<u8>,
 }
 
-impl FrameConverter for HostFallback<'_> {
-    fn convert(&mut self, index: usize, dst: &mut frame::Video) -> Result<()> {
+impl FrameConverter for HostFallback {
+    fn convert(&mut self, frame: SourceFrame<'_>, dst: &mut frame::Video) -> Result<()> {
+        let src = device_frame(frame)?;
         self.format.prepare(dst)?;
-        let gpu = self.frames.gpu.clone();
-        gpu.bind()?;
-        let g = self.frames.geometry;
+        self.gpu.bind()?;
+        let g = FrameGeometry::of_frame(self.format.width, self.format.height, self.input);
         self.rgb.resize(g.frame_bytes(), 0);
-        // SAFETY: the frame lies within the checked allocation.
-        unsafe { result::memcpy_dtoh_sync(&mut self.rgb[..], self.frames.frame_ptr(index)) }.map_err(|e| gpu.error("cannot copy a frame from the GPU", e))?;
+        // SAFETY: the frame lies within its source's checked allocation.
+        unsafe { result::memcpy_dtoh_sync(&mut self.rgb[..], src) }.map_err(|e| self.gpu.error("cannot copy a frame from the GPU", e))?;
         let picture = RgbPicture::of_frame(&self.rgb, &g);
         self.converter.convert(&picture, dst)
     }

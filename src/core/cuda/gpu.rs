@@ -56,6 +56,11 @@ pub struct Gpu {
 static GPUS: OnceLock<Mutex<HashMap<usize, Arc<Gpu>>>> = OnceLock::new();
 
 impl Gpu {
+    /// The context, for FFmpeg's CUDA device (NVENC's GPU frames are made in it).
+    pub fn context_handle(&self) -> crate::core::CudaContextHandle {
+        crate::core::CudaContextHandle(self.ctx.cu_ctx() as *mut std::ffi::c_void)
+    }
+
     /// The GPU with this ordinal, opened once per process.
     pub fn get(ordinal: usize) -> Result<Arc<Gpu>> {
         if !driver_present() {

@@ -15,7 +15,7 @@ mod gpu;
 mod pinned;
 
 pub use buffer::DeviceBuffer;
-pub use frames::CudaFrames;
+pub use frames::{converter, CudaFrames};
 pub use gpu::{device_count, is_available, Gpu};
 #[cfg(test)]
 pub(crate) use pinned::PlaneLayout;

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use crate::core::convert::{Converter, FrameFormat};
-use crate::core::error::Result;
-use crate::core::picture::{FrameGeometry, Layout, RgbPicture};
+use crate::core::error::{EncodeError, Result};
+use crate::core::picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
 
-use super::{Device, FrameConverter, FrameSource};
+use super::{Device, FrameConverter, FrameSource, SourceFrame};
 
 /// Bytes that stay valid and unchanged while encodes read them (a JS typed array, a `Vec`, …).
 pub trait HostBytes: Send + Sync {
@@ -33,6 +33,12 @@ impl HostFrames {
         geometry.check_len(bytes.bytes().len(), shape)?;
         Ok(HostFrames { bytes, geometry })
     }
+
+    /// Frame `index` (< `geometry().count`) as host planes, read in place.
+    pub fn picture(&self, index: usize) -> RgbPicture<'_> {
+        let frame_len = self.geometry.frame_bytes();
+        RgbPicture::of_frame(&self.bytes.bytes()[index * frame_len..(index + 1) * frame_len], &self.geometry)
+    }
 }
 
 impl FrameSource for HostFrames {
@@ -44,38 +50,36 @@ impl FrameSource for HostFrames {
         Device::Cpu
     }
 
-    fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>> {
-        Ok(Box::new(HostConverter { frames: self, converter: format.converter(self.geometry.input_pixels())?, format: format.clone() }))
+    fn frame(&self, index: usize) -> SourceFrame<'_> {
+        SourceFrame::Host(self.picture(index))
     }
 }
 
 /// Converts host frames on the CPU.
-struct HostConverter<'a> {
-    frames: &'a HostFrames,
+pub struct HostConverter {
     converter: Converter,
     format: FrameFormat,
 }
 
-impl FrameConverter for HostConverter<'_> {
-    fn convert(&mut self, index: usize, dst: &mut ffmpeg_next::frame::Video) -> Result<()> {
+impl HostConverter {
+    pub fn new(input: InputPixels, format: &FrameFormat) -> Result<HostConverter> {
+        Ok(HostConverter { converter: format.converter(input)?, format: format.clone() })
+    }
+}
+
+impl FrameConverter for HostConverter {
+    fn convert(&mut self, frame: SourceFrame<'_>, dst: &mut ffmpeg_next::frame::Video) -> Result<()> {
+        let SourceFrame::Host(picture) = frame else {
+            return Err(EncodeError::invalid_value("frames on a GPU were given to an encode of host frames"));
+        };
         self.format.prepare(dst)?;
-        self.converter.convert(&self.frames.picture(index), dst)
+        self.converter.convert(&picture, dst)
     }
 }
-
-impl HostFrames {
-    /// Frame `index` (< `geometry().count`) as host planes, read in place.
-    pub fn picture(&self, index: usize) -> RgbPicture<'_> {
-        let frame_len = self.geometry.frame_bytes();
-        RgbPicture::of_frame(&self.bytes.bytes()[index * frame_len..(index + 1) * frame_len], &self.geometry)
-    }
-}
-
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::picture::InputPixels;
 
     #[test]
     fn length_mismatch_names_both_numbers() {

@@ -2,17 +2,19 @@
 //!
 //! Host frames ([`host::HostFrames`]) are read in place, never copied as a whole; CUDA frames
 //! ([`crate::core::cuda::CudaFrames`]) stand beside them behind the same [`FrameSource`] trait.
+//! A source only says where each frame is ([`SourceFrame`]); a [`FrameConverter`], made once per
+//! encode for the device and layout, converts frames of every batch of that encode (a writer is fed
+//! many small sources: converters hold scratch buffers, swscale contexts and pinned pools worth keeping).
 
 mod host;
 
 use std::fmt;
 
-use super::convert::FrameFormat;
 use super::encoder::hw_frames::CudaContextHandle;
 use super::error::Result;
-use super::picture::FrameGeometry;
+use super::picture::{FrameGeometry, RgbPicture};
 
-pub use host::{HostBytes, HostFrames};
+pub use host::{HostBytes, HostConverter, HostFrames};
 
 /// Where frames live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,15 @@ impl fmt::Display for Device {
     }
 }
 
+/// One frame of a source, where a converter can read it.
+#[derive(Clone, Copy)]
+pub enum SourceFrame<'a> {
+    /// Host memory, as planes FFmpeg can read in place.
+    Host(RgbPicture<'a>),
+    /// A device pointer to the frame (in the source's layout) on the source's GPU.
+    Cuda(u64),
+}
+
 /// A batch of frames the encoder can read, frame by frame, in order.
 pub trait FrameSource: Send + Sync {
     fn geometry(&self) -> FrameGeometry;
@@ -42,14 +53,17 @@ pub trait FrameSource: Send + Sync {
     fn cuda_context(&self) -> Option<CudaContextHandle> {
         None
     }
-    /// A converter that writes frame `index` into frames of the encoder's format (it may run on
-    /// another thread than the one that created it).
-    fn converter(&self, format: &FrameFormat) -> Result<Box<dyn FrameConverter + Send + '_>>;
+    /// Makes the frames safe to read; called once before the first frame of the batch is converted
+    /// (CUDA: waits for the work queued on the device, which may still be writing them).
+    fn prepare(&self) -> Result<()> {
+        Ok(())
+    }
+    /// Frame `index` (< `geometry().count`).
+    fn frame(&self, index: usize) -> SourceFrame<'_>;
 }
 
-/// Writes frames of a source, converted, into encoder frames.
-pub trait FrameConverter {
-    /// Converts frame `index` into `dst` (allocated in the target format when empty; reused otherwise).
-    fn convert(&mut self, index: usize, dst: &mut ffmpeg_next::frame::Video) -> Result<()>;
+/// Converts frames of one geometry on one device into encoder frames.
+pub trait FrameConverter: Send {
+    /// Converts `frame` into `dst` (allocated in the target format when empty; reused otherwise).
+    fn convert(&mut self, frame: SourceFrame<'_>, dst: &mut ffmpeg_next::frame::Video) -> Result<()>;
 }
-

@@ -52,13 +52,28 @@ pub fn typed_bytes(data: JsVal) -> Result<JsBytes, Failure> {
     Ok(borrowed(data)?.0)
 }
 
-/// The bytes of a uint8 typed array, with the buffer under them and whether that is an `ArrayBuffer`.
-fn borrowed(data: JsVal) -> Result<(JsBytes, JsVal, bool), Failure> {
+/// The length of a uint8 typed array (`ERR_INVALID_ARG_TYPE` for anything else), without holding it.
+pub fn uint8_length(data: JsVal) -> Result<usize, Failure> {
     let Some(info) = data.typed_array() else {
         return Err(type_error(format!(
             "frames data must be a Uint8Array, Uint8ClampedArray or Buffer (uint8 values), got {}",
             data.describe_type()
         )));
+    };
+    match info.kind {
+        sys::TypedarrayType::uint8_array | sys::TypedarrayType::uint8_clamped_array => Ok(info.length),
+        other => Err(type_error(format!(
+            "frames data must hold uint8 values (Uint8Array, Uint8ClampedArray or Buffer), got {}",
+            typed_array_name(other)
+        ))),
+    }
+}
+
+/// The bytes of a uint8 typed array, with the buffer under them and whether that is an `ArrayBuffer`.
+fn borrowed(data: JsVal) -> Result<(JsBytes, JsVal, bool), Failure> {
+    uint8_length(data)?;
+    let Some(info) = data.typed_array() else {
+        return Err(type_error(format!("frames data must be a Uint8Array, got {}", data.describe_type())));
     };
     let (buffer, is_array_buffer) = data.typed_array_buffer()?;
     if buffer.is_detached_array_buffer() {

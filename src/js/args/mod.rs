@@ -3,4 +3,6 @@
 pub mod frames;
 pub mod memory;
 pub mod options;
+pub mod output;
 pub mod shape;
+

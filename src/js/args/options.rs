@@ -29,18 +29,27 @@ const STREAM_KEYS: &[&str] = &["end"];
 
 /// The options of `method` (`toFile`, `toBuffer` or `toStream`).
 pub fn parse(options: Option<JsVal>, method: &str) -> Result<CallOptions, Failure> {
+    parse_with(options, method, &[])
+}
+
+/// The options of `method`, which also takes the keys `own` (read by its caller).
+pub fn parse_with(options: Option<JsVal>, method: &str, own: &[&str]) -> Result<CallOptions, Failure> {
     let mut out = CallOptions { settings: EncodeSettings::default(), signal: None, on_progress: None, end: true };
     let Some(options) = options.filter(|o| !o.is_nullish()) else { return Ok(out) };
     if !options.is_object() {
         return Err(type_error(format!("options must be an object, got {}", options.describe_type())));
     }
-    let streaming = method == "toStream";
+    let streaming = method.ends_with("toStream");
     for key in options.keys()? {
-        let known = KNOWN_KEYS.contains(&key.as_str()) || (streaming && STREAM_KEYS.contains(&key.as_str()));
+        let known = own.contains(&key.as_str()) || KNOWN_KEYS.contains(&key.as_str()) || (streaming && STREAM_KEYS.contains(&key.as_str()));
         if !known {
-            let also = if streaming { format!(", {}", STREAM_KEYS.join(", ")) } else { String::new() };
+            let mut names: Vec<&str> = own.to_vec();
+            names.extend(KNOWN_KEYS);
+            if streaming {
+                names.extend(STREAM_KEYS);
+            }
             let only_streams = if STREAM_KEYS.contains(&key.as_str()) { " (only toStream takes it)" } else { "" };
-            return Err(option_error(format!("unknown option '{key}' for {method}{only_streams}; its options are: {}{also}", KNOWN_KEYS.join(", "))));
+            return Err(option_error(format!("unknown option '{key}' for {method}{only_streams}; its options are: {}", names.join(", "))));
         }
     }
     out.settings.codec = optional_string(options, "codec")?;
