@@ -74,6 +74,41 @@ export interface EncodeResult {
   bytes: number
 }
 
+/** Progress of a `VideoWriter`: its total is not known until `close()`. */
+export interface WriterProgress {
+  /** Frames the encoder has finished, never more than `framesWritten`. */
+  framesEncoded: number
+  totalFrames: null
+}
+
+export interface VideoWriterOptions extends Omit<EncodeOptions, 'onProgress'> {
+  /** Frame width in pixels (1–16384). */
+  width: number
+  /** Frame height in pixels (1–16384). */
+  height: number
+  /** Frames per second, > 0 (29.97 is stored as 30000/1001). */
+  frameRate: number
+  /** Default `'NCHW'` (planar RGB); `'NHWC'` for interleaved pixels (canvas, sharp). */
+  layout?: Layout
+  /** NHWC only: 3 = RGB (default), 4 = RGBA (alpha ignored). */
+  channels?: 3 | 4
+  /** Where written frames live: `'cpu'` (default) or `'cuda:N'` for CUDA frames. */
+  device?: 'cpu' | `cuda:${number}`
+  /** Called on the JS thread as frames are encoded (non-decreasing), last with the final count before `close()` resolves. A throw aborts the writer. */
+  onProgress?: (progress: WriterProgress) => void
+}
+
+/** What JavaScript adds to the native `VideoWriter` (index.js). */
+export interface VideoWriter {
+  /**
+   * An objectMode `Writable` (highWaterMark 1) whose chunks are what `write()` takes, for
+   * `stream.pipeline(source, writer.writable())`: its `final()` calls `close()`, `destroy(err)` calls `abort(err)`.
+   */
+  writable(): import('node:stream').Writable
+  /** `await using writer = await VideoWriter.toFile(…)`: leaving the scope before `close()` resolved aborts (discards the output). */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
 /**
  * Frames in GPU memory allocated by `cuda.upload()`. Pass it to `new VideoEncoder(...)` like any
  * `CudaFrames`. `free()` releases the memory (encodes still running keep it until they finish).
@@ -152,6 +187,82 @@ export declare class VideoEncoder {
    * rejects with `ERR_IO` whose `cause` is the stream's error.
    */
   toStream(stream: NodeJS.WritableStream | WritableStream, format: string, options?: EncodeOptions & { end?: boolean }): Promise<EncodeResult>
+}
+
+/**
+ * Writes a video frame by frame, as the frames are rendered: into a file, a Buffer or a stream.
+ *
+ * Open one with `VideoWriter.toFile(dest, options)`, `.toBuffer(format, options)` or
+ * `.toStream(stream, format, options)`; then `await writer.write(frames)` for each frame (or batch
+ * of frames) and `await writer.close()`. `write()` resolves once framecodec no longer reads the frames'
+ * memory, so the caller may refill the same buffer; a few frames at most are in flight, so memory
+ * stays bounded however long the video.
+ *
+ * ```js
+ * const { VideoWriter } = require('framecodec')
+ * const writer = await VideoWriter.toFile('out.mp4', { width: 320, height: 240, frameRate: 30 })
+ * const frame = new Uint8Array(3 * 240 * 320)           // one NCHW frame, reused
+ * for (let i = 0; i < 90; i++) {
+ *   render(frame, i)                                     // your renderer
+ *   await writer.write(frame)
+ * }
+ * console.log(await writer.close())                      // { format: 'mp4', codec: 'libx264', ... }
+ * ```
+ */
+export declare class VideoWriter {
+  /**
+   * Opens a writer into a local file (a path or a `file:` URL; its extension picks the container).
+   * The file is written beside `dest` and renamed when `close()` completes: an aborted or failed
+   * writer leaves no file, and an existing `dest` untouched.
+   *
+   * Never throws: every error the options, the encoder or the destination raise rejects the Promise,
+   * before anything is written.
+   */
+  static toFile(dest: string | URL, options: VideoWriterOptions): Promise<VideoWriter>
+  /**
+   * Opens a writer into memory: `close()` resolves with the `EncodeResult` and the whole file as
+   * its `buffer`. `format` is a file extension (`mp4`, `webm`, `ts`, …) or an FFmpeg muxer name.
+   */
+  static toBuffer(format: string, options: VideoWriterOptions): Promise<VideoWriter>
+  /**
+   * Opens a writer into a Node `Writable` or a WHATWG `WritableStream`, written in order with
+   * backpressure, as `VideoEncoder.toStream` does. Formats that never seek back (mpegts, fragmented
+   * mp4, matroska with `live`, …) reach the stream while frames are written: a live stream. The
+   * stream is ended by `close()` unless `end: false`.
+   */
+  static toStream(stream: NodeJS.WritableStream | WritableStream, format: string, options: VideoWriterOptions & { end?: boolean }): Promise<VideoWriter>
+  /** Frames handed to `write()` so far (and accepted: a call rejected for its arguments adds none). */
+  get framesWritten(): number
+  /**
+   * Writes one or more frames of the writer's size, layout and channels: a typed array holding whole
+   * frames, `{ data, shape: [k, …] }`, or CUDA frames (with `device: 'cuda:N'`). Resolves once
+   * framecodec no longer reads that memory: the caller may then refill it. Calls made without
+   * awaiting are queued and written in call order.
+   *
+   * Frames of another shape reject with `ERR_INVALID_ARG_VALUE` naming both shapes, and nothing of
+   * that call is written; after `close()` or `abort()`, `ERR_INVALID_STATE`. Like the constructor of
+   * `VideoEncoder`, it marks the frames' ArrayBuffer untransferable.
+   */
+  write(frames: Uint8Array | Uint8ClampedArray | Buffer | HostFrames | CudaFrames): Promise<void>
+  /**
+   * Audio samples for the writer's audio track. This writer has none (it was opened without
+   * `audio`): rejects with `ERR_INVALID_STATE`.
+   */
+  writeAudio(samples: Float32Array | Float32Array[]): Promise<void>
+  /**
+   * Finishes the video: flushes the encoder, writes the container's trailer, then moves the file into
+   * place (`toFile`), ends the stream (`toStream`, unless `end: false`) or hands out the bytes
+   * (`toBuffer`: as `buffer`). Resolves with the `EncodeResult`. Every later call returns this same
+   * Promise. With no frame written: `ERR_INVALID_STATE`, and no output.
+   */
+  close(): Promise<EncodeResult & { buffer?: Buffer }>
+  /**
+   * Stops the writer and discards its output (no file is left; an existing `dest` is untouched).
+   * Pending calls reject with an `AbortError` (`ABORT_ERR`) whose `cause` is `reason`, a pending
+   * `close()` included; later ones with `ERR_INVALID_STATE`. Resolves once the output is discarded.
+   * After `close()` resolved, or a second time, it changes nothing.
+   */
+  abort(reason?: unknown): Promise<void>
 }
 
 export declare namespace cuda {

@@ -1,4 +1,5 @@
-// `napi build --pipe "node scripts/napi-postbuild.mjs"` runs this on every file the build writes.
+// `napi build --pipe "node scripts/napi-postbuild.mjs"` runs this on every file the build writes (the
+// generated loader binding.js, which index.js wraps, and index.d.ts).
 // It removes the `__napiBindingTarget` export that @napi-rs/cli 3.10's generated loader adds to the
 // package's exports and to index.d.ts (loader metadata, not framecodec's API; napi-rs has no option
 // to leave it out). index.js and index.d.ts stay what `napi build` generated otherwise. Idempotent.
@@ -15,7 +16,7 @@ function edit(transform) {
   if (after !== before) fs.writeFileSync(file, after);
 }
 
-if (name === 'index.js') {
+if (name === 'binding.js') {
   edit((src) => {
     const stamp = /^module\.exports\.__napiBindingTarget = __napiStampBindingTarget\(nativeBinding, __napiLoadedBindingTarget\)$/m;
     if (stamp.test(src)) return src.replace(stamp, MARK);

@@ -29,4 +29,4 @@ fi
 
 echo "framecodec setup: building the native addon (release)"
 # --pipe: drops the loader's __napiBindingTarget export from index.js / index.d.ts (see the script)
-npx napi build --platform --release --pipe "node scripts/napi-postbuild.mjs"
+npm run --silent build

@@ -13,4 +13,4 @@ mod errors;
 mod job;
 mod node_api;
 mod video_encoder;
-
+mod video_writer;

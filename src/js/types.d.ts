@@ -73,3 +73,38 @@ export interface EncodeResult {
   /** Size of the output in bytes. */
   bytes: number
 }
+
+/** Progress of a `VideoWriter`: its total is not known until `close()`. */
+export interface WriterProgress {
+  /** Frames the encoder has finished, never more than `framesWritten`. */
+  framesEncoded: number
+  totalFrames: null
+}
+
+export interface VideoWriterOptions extends Omit<EncodeOptions, 'onProgress'> {
+  /** Frame width in pixels (1–16384). */
+  width: number
+  /** Frame height in pixels (1–16384). */
+  height: number
+  /** Frames per second, > 0 (29.97 is stored as 30000/1001). */
+  frameRate: number
+  /** Default `'NCHW'` (planar RGB); `'NHWC'` for interleaved pixels (canvas, sharp). */
+  layout?: Layout
+  /** NHWC only: 3 = RGB (default), 4 = RGBA (alpha ignored). */
+  channels?: 3 | 4
+  /** Where written frames live: `'cpu'` (default) or `'cuda:N'` for CUDA frames. */
+  device?: 'cpu' | `cuda:${number}`
+  /** Called on the JS thread as frames are encoded (non-decreasing), last with the final count before `close()` resolves. A throw aborts the writer. */
+  onProgress?: (progress: WriterProgress) => void
+}
+
+/** What JavaScript adds to the native `VideoWriter` (index.js). */
+export interface VideoWriter {
+  /**
+   * An objectMode `Writable` (highWaterMark 1) whose chunks are what `write()` takes, for
+   * `stream.pipeline(source, writer.writable())`: its `final()` calls `close()`, `destroy(err)` calls `abort(err)`.
+   */
+  writable(): import('node:stream').Writable
+  /** `await using writer = await VideoWriter.toFile(…)`: leaving the scope before `close()` resolved aborts (discards the output). */
+  [Symbol.asyncDispose](): Promise<void>
+}

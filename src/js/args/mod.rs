@@ -5,4 +5,4 @@ pub mod memory;
 pub mod options;
 pub mod output;
 pub mod shape;
-
+pub mod writer_options;
