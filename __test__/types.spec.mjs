@@ -49,9 +49,9 @@ for (const skipLibCheck of [false, true]) {
 
 test('the package exports only its API (no loader metadata such as __napiBindingTarget)', async (t) => {
   const cjs = require('../index.js');
-  t.deepEqual(Object.keys(cjs).sort(), ['DeviceFrames', 'VideoEncoder', 'cuda']);
+  t.deepEqual(Object.keys(cjs).sort(), ['DeviceFrames', 'VideoEncoder', 'VideoWriter', 'cuda']);
   const esm = await import('../index.js');
-  t.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), ['DeviceFrames', 'VideoEncoder', 'cuda']);
+  t.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), ['DeviceFrames', 'VideoEncoder', 'VideoWriter', 'cuda']);
   const dts = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8');
   t.false(dts.includes('__napiBindingTarget'));
   t.true(dts.startsWith('/// <reference types="node" />'), 'the triple-slash reference comes first');
@@ -61,6 +61,9 @@ test('ESM named imports and CommonJS require give the same exports', async (t) =
   const esm = await import('../index.js');
   const cjs = require('../index.js');
   t.is(esm.VideoEncoder, cjs.VideoEncoder);
+  t.is(esm.VideoWriter, cjs.VideoWriter);
+  t.is(typeof esm.VideoWriter.prototype.writable, 'function');
+  t.is(typeof esm.VideoWriter.prototype[Symbol.asyncDispose], 'function');
   t.is(esm.cuda, cjs.cuda);
   t.is(esm.DeviceFrames, cjs.DeviceFrames);
   t.is(typeof esm.cuda.isAvailable, 'function');

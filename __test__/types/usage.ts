@@ -1,7 +1,19 @@
 // Type-checked by __test__/types.spec.mjs (tsc --strict --noEmit): what users write must compile,
 // and each `@ts-expect-error` line must fail to compile (tsc reports an unused one as an error).
-import { VideoEncoder, cuda, DeviceFrames, type EncodeResult, type EncodeOptions, type HostFrames, type CudaFrames } from '../../index.js'
-import { PassThrough } from 'node:stream'
+import {
+  VideoEncoder,
+  VideoWriter,
+  cuda,
+  DeviceFrames,
+  type EncodeResult,
+  type EncodeOptions,
+  type HostFrames,
+  type CudaFrames,
+  type VideoWriterOptions,
+  type WriterProgress,
+} from '../../index.js'
+import { PassThrough, Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 
 async function usage(): Promise<void> {
   const data = new Uint8Array(2 * 3 * 16 * 16)
@@ -39,6 +51,42 @@ async function usage(): Promise<void> {
     void bytes
   }
   void [sizes, device, fields, buffer, streamed]
+
+  const writerOptions: VideoWriterOptions = {
+    width: 16,
+    height: 16,
+    frameRate: 30,
+    layout: 'NHWC',
+    channels: 4,
+    device: 'cpu',
+    crf: 20,
+    signal: new AbortController().signal,
+    onProgress: ({ framesEncoded, totalFrames }: WriterProgress) => void [framesEncoded, totalFrames === null],
+  }
+  const writer: VideoWriter = await VideoWriter.toFile('out.mp4', writerOptions)
+  await writer.write(new Uint8ClampedArray(16 * 16 * 4))
+  await writer.write({ data: new Uint8Array(2 * 16 * 16 * 4), shape: [2, 16, 16, 4], layout: 'NHWC' })
+  const written: number = writer.framesWritten
+  const closed: EncodeResult = await writer.close()
+  const inMemory = await VideoWriter.toBuffer('webm', { width: 16, height: 16, frameRate: 30, device: 'cuda:0' })
+  const bytesOut: Buffer | undefined = (await inMemory.close()).buffer
+  const live = await VideoWriter.toStream(new PassThrough(), 'ts', { width: 16, height: 16, frameRate: 30, end: false })
+  const sink: Writable = live.writable()
+  await pipeline(Readable.from([new Uint8Array(3 * 16 * 16)]), sink)
+  await live.abort(new Error('cancelled'))
+  await live[Symbol.asyncDispose]()
+  void [written, closed, bytesOut]
+
+  // @ts-expect-error a writer needs its frame size
+  await VideoWriter.toFile('out.mp4', { frameRate: 30 })
+  // @ts-expect-error channels are 3 or 4
+  await VideoWriter.toBuffer('mp4', { width: 16, height: 16, frameRate: 30, channels: 2 })
+  // @ts-expect-error devices are 'cpu' or 'cuda:N'
+  await VideoWriter.toBuffer('mp4', { width: 16, height: 16, frameRate: 30, device: 'gpu' })
+  // @ts-expect-error a writer's progress has no total
+  await VideoWriter.toBuffer('mp4', { width: 16, height: 16, frameRate: 30, onProgress: (p: { totalFrames: number }) => p })
+  // @ts-expect-error framesWritten is read-only
+  writer.framesWritten = 3
 
   // @ts-expect-error frameRate is required
   new VideoEncoder(host, {})
