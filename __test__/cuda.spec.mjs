@@ -13,7 +13,7 @@ import { rejectsCode, throwsCode } from './helpers/assert.mjs';
 import { collector } from './helpers/streams.mjs';
 
 const require = createRequire(import.meta.url);
-const { VideoEncoder, cuda } = require('../index.js');
+const { VideoEncoder, VideoWriter, cuda } = require('../index.js');
 
 const hasGpu = cuda.isAvailable();
 const gpuTest = (title, fn) => (hasGpu ? test : test.skip)(`CUDA (needs a GPU or the stand-in driver): ${title}`, fn);
@@ -214,6 +214,38 @@ gpuTest('progress, abort and concurrent encodes of the same device frames', asyn
     const outputs = await Promise.all([0, 1, 2, 3].map(() => enc.toBuffer('mkv', LOSSLESS)));
     const first = yuv(outputs[0]);
     for (const out of outputs.slice(1)) t.true(yuv(out).equals(first));
+  });
+});
+
+gpuTest('a VideoWriter with device cuda:0 takes CUDA frames in batches, a frame at a time, and gives the one-shot output', async (t) => {
+  const frameBytes = 3 * H * W;
+  await withUpload(HOST, async (frames) => {
+    const oneShot = await new VideoEncoder(frames, { frameRate: 30 }).toBuffer('mkv', { ...LOSSLESS, extraOptions: { ...LOSSLESS.extraOptions, fflags: '+bitexact' } });
+    const writer = await VideoWriter.toBuffer('mkv', { width: W, height: H, frameRate: 30, device: 'cuda:0', ...LOSSLESS, extraOptions: { ...LOSSLESS.extraOptions, fflags: '+bitexact' } });
+    // frames 0-2 as one batch (the upload's own pointer), then one by one by pointer
+    await writer.write({ cudaPtr: frames.cudaPtr, shape: [3, 3, H, W] });
+    for (let i = 3; i < N; i++) await writer.write({ cudaPtr: frames.cudaPtr + BigInt(i * frameBytes), shape: [1, 3, H, W], device: 0 });
+    const result = await writer.close();
+    t.is(result.frames, N);
+    t.true(result.buffer.equals(oneShot), 'the same bytes as VideoEncoder on the same device frames');
+    t.true(yuv(result.buffer).equals(yuv(await lossless(HOST))), 'and the CPU conversion of the host frames');
+  });
+});
+
+gpuTest('a CUDA writer refuses host frames, frames on another device and a short allocation; a host writer refuses CUDA frames', async (t) => {
+  await withUpload(HOST, async (frames) => {
+    const onGpu = await VideoWriter.toBuffer('mp4', { width: W, height: H, frameRate: 30, device: 'cuda:0' });
+    await rejectsCode(t, onGpu.write(nchw.subarray(0, 3 * H * W)), 'ERR_INVALID_ARG_VALUE', { includes: ['cuda:0', "device: 'cpu'"] });
+    await rejectsCode(t, onGpu.write({ cudaPtr: frames.cudaPtr, shape: [1, 3, H, W], device: 1 }), 'ERR_INVALID_ARG_VALUE', { includes: ['cuda:0'] });
+    await rejectsCode(t, onGpu.write({ cudaPtr: frames.cudaPtr, shape: [N + 1, 3, H, W] }), 'ERR_INVALID_ARG_VALUE');
+    await rejectsCode(t, onGpu.write({ cudaPtr: frames.cudaPtr, shape: [1, 3, H, W + 2] }), 'ERR_INVALID_ARG_VALUE', { includes: [`[k, 3, ${H}, ${W}]`] });
+    await onGpu.write({ cudaPtr: frames.cudaPtr, shape: [1, 3, H, W] });
+    t.is((await onGpu.close()).frames, 1, 'the refused calls left the writer usable');
+    const onHost = await VideoWriter.toBuffer('mp4', { width: W, height: H, frameRate: 30 });
+    await rejectsCode(t, onHost.write(frames), 'ERR_INVALID_ARG_VALUE', { includes: ["device: 'cuda:N'"] });
+    await onHost.abort();
+    await rejectsCode(t, VideoWriter.toBuffer('mp4', { width: W, height: H, frameRate: 30, device: 'cuda:0', pixelFormat: 'yuv444p' }), 'ERR_INVALID_ARG_VALUE', { includes: ['pixelFormat'] });
+    await rejectsCode(t, VideoWriter.toBuffer('mp4', { width: W, height: H, frameRate: 30, device: `cuda:${cuda.deviceCount()}` }), 'ERR_INVALID_ARG_VALUE', { includes: ['out of range'] });
   });
 });
 

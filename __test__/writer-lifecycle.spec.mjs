@@ -308,3 +308,36 @@ test('refilling the buffer before write() resolves is the caller\'s race, but ne
   const { frames } = await writer.close();
   t.is(frames, 1);
 });
+
+test('await using (TypeScript, compiled for Node 20): leaving the scope after close() keeps the file, leaving it early discards it', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const dir = tmpDirFor(t);
+  const out = path.join(dir, 'videos');
+  fs.mkdirSync(out);
+  const source = `
+    import { VideoWriter } from ${JSON.stringify(require.resolve('../index.js'))}
+    import fs from 'node:fs'
+    const dir = process.argv[2]
+    async function kept(): Promise<void> {
+      await using writer = await VideoWriter.toFile(dir + '/kept.mp4', { width: 16, height: 16, frameRate: 10 })
+      await writer.write(new Uint8Array(3 * 16 * 16))
+      await writer.close()
+    }
+    async function dropped(): Promise<void> {
+      await using writer = await VideoWriter.toFile(dir + '/dropped.mp4', { width: 16, height: 16, frameRate: 10 })
+      await writer.write(new Uint8Array(3 * 16 * 16))
+      throw new Error('render failed')
+    }
+    await kept()
+    const failed = await dropped().then(() => 'no error', (e: Error) => e.message)
+    console.log(JSON.stringify({ failed, files: fs.readdirSync(dir).sort() }))
+  `;
+  fs.writeFileSync(path.join(dir, 'using.mts'), source);
+  const tsc = require.resolve('typescript/bin/tsc');
+  const types = path.join(path.dirname(require.resolve('../index.js')), 'node_modules', '@types');
+  execFileSync(process.execPath, [tsc, '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    '--lib', 'es2022,esnext.disposable', '--types', 'node', '--typeRoots', types, '--outDir', dir, path.join(dir, 'using.mts')]);
+  const ran = JSON.parse(execFileSync(process.execPath, [path.join(dir, 'using.mjs'), out]).toString());
+  t.deepEqual(ran, { failed: 'render failed', files: ['kept.mp4'] });
+  t.is(Number(probe(path.join(out, 'kept.mp4')).video.nb_read_frames), 1);
+});
