@@ -77,6 +77,9 @@ const ROWS = [
   { id: 'fc-nhwc', num: '1b', label: 'framecodec toFile, NHWC RGB', kind: 'framecodec', layout: 'nhwc', target: 'file' },
   { id: 'fc-rgba', num: '1c', label: 'framecodec toFile, NHWC RGBA', kind: 'framecodec', layout: 'rgba', target: 'file' },
   { id: 'fc-buffer', num: '1d', label: 'framecodec toBuffer, NHWC RGB', kind: 'framecodec', layout: 'nhwc', target: 'buffer', only: { size: '720p', preset: 'ultrafast' } },
+  // Whole processes, as the CLI rows: start-up, reading the raw rgb24 file, encoding, exit.
+  { id: 'fc-writer', num: '1w', label: 'framecodec VideoWriter: rgb24 file read in chunks, written frame by frame (whole process)', kind: 'process', script: 'run-writer.mjs' },
+  { id: 'fc-process', num: '1e', label: 'framecodec toFile NHWC, whole file read first (whole process)', kind: 'process', script: 'run-framecodec.mjs', layout: 'nhwc', target: 'file' },
   { id: 'cli-rgb', num: '2', label: 'ffmpeg CLI, raw rgb24 file', kind: 'cli', input: 'rgb' },
   { id: 'cli-yuv', num: '3', label: 'ffmpeg CLI, raw yuv420p file (floor)', kind: 'cli', input: 'yuv' },
   { id: 'pipe', num: '4', label: 'Node: spawn ffmpeg, frames → stdin', kind: 'pipe' },
@@ -115,6 +118,9 @@ async function measure(row, size, n, preset, files, out) {
   if (row.kind === 'pipe') {
     return withRetry(row.id, () => runNodeChild(path.join(HERE, 'run-pipe.mjs'), common));
   }
+  if (row.kind === 'process') {
+    return withRetry(row.id, () => measureProcess(row, common));
+  }
   const { done } = spawnMeasured('ffmpeg', cliArgs(size, n, preset, row.input, files, out), { stdio: ['ignore', 'ignore', 'pipe'] });
   const r = await done;
   if (r.code !== 0) throw new Error(`ffmpeg (${row.id}) exited ${r.code}: ${r.stderr}`);
@@ -126,6 +132,19 @@ async function measure(row, size, n, preset, files, out) {
     timeWallS: r.timeWallS,
     result: { frames: n, bytes: fs.statSync(out).size },
   };
+}
+
+/** A framecodec script timed as a whole process (spawn → exit), as the CLI rows are. */
+async function measureProcess(row, common) {
+  const args = [path.join(HERE, row.script), ...common, ...(row.layout ? ['--layout', row.layout, '--target', row.target] : [])];
+  const { child, done } = spawnMeasured(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const r = await done;
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.code !== 0 || !line) throw new Error(`${row.script} exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  const inner = JSON.parse(line.slice(7));
+  return { encodeS: r.wallS, cpuS: r.cpuS, peakRssBytes: r.peakRssBytes, method: r.method, timeWallS: r.timeWallS, result: inner.result };
 }
 
 // ---------------------------------------------------------------- quality
@@ -169,7 +188,7 @@ function summarize(row, samples) {
   };
   const loads = pick((x) => x.loadS);
   if (loads.length) s.loadS = median(loads);
-  if (row.kind !== 'cli') {
+  if (row.kind !== 'cli' && row.kind !== 'process') {
     s.inputBytes = samples[0].inputBytes;
     s.peakMinusInputBytes = median(samples.map((x) => x.peakRssBytes - x.inputBytes));
   }
@@ -330,6 +349,8 @@ function markdown(info, groups, stream, { quick, runs, gnuTime, totalS }) {
     const rgba = g.rows.find((r) => r.id === 'fc-rgba')?.summary.wallS;
     const rgbaPart = rgb && rgba ? `; RGBA/RGB ${f2(rgba / rgb)} (target ≤ 1.05${rgba / rgb <= 1.05 ? ' ✓' : ' ✗'})` : '';
     L.push(`- ${g.size} ${g.preset}: time vs floor (target ≤ ${lim ?? '?'}×) ${parts.join(', ')}${rgbaPart}`);
+    const writer = g.rows.find((r) => r.id === 'fc-writer')?.summary.vsFloor;
+    if (writer !== undefined) L.push(`- ${g.size} ${g.preset}: VideoWriter from the rgb24 file, whole process vs the floor's whole process (issue 10 target ≤ 1.05×): ${f2(writer)}×${writer <= 1.05 ? ' ✓' : ' ✗'}`);
   }
 
   if (stream) {

@@ -114,7 +114,7 @@ impl Pipeline {
             height: spec.height,
             input: spec.input,
             frame_rate: spec.frame_rate,
-            container: spec.container.clone(),
+            container: spec.container,
             settings: spec.settings.clone(),
             cuda_context: gpu.as_ref().map(|g| g.context_handle()),
         };

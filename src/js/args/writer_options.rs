@@ -48,7 +48,7 @@ pub fn parse(options: Option<JsVal>, method: &str) -> Result<WriterOptions, Fail
         v if v.is_nullish() => 3,
         v => match (v.number(), layout) {
             (Some(n), Layout::Nhwc) if n == 3.0 || n == 4.0 => n as i64,
-            (Some(n), Layout::Nchw) if n == 3.0 => 3,
+            (Some(3.0), Layout::Nchw) => 3,
             (Some(n), Layout::Nchw) => {
                 return Err(failure(ErrorCode::InvalidArgValue, format!("NCHW frames have 3 channels (planar RGB), got channels: {n}; for RGBA pixels use layout: 'NHWC', channels: 4")))
             }

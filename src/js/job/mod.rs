@@ -1,10 +1,12 @@
 //! Jobs: a one-shot encode, or a writer's life, each on its own thread, with its threadsafe channel to
-//! the JS thread (`events.rs`, `thread.rs`), the Promises it settles (`state.rs`), and the bridge to a
-//! `toStream` Writable (`stream_bridge.rs`).
+//! the JS thread (`events.rs`, `thread.rs`), the Promises it settles (`state.rs`), the cleanup hook
+//! that stops it when the environment goes (`teardown.rs`), and the bridge to a `toStream` Writable
+//! (`stream_bridge.rs`).
 
 pub mod events;
 pub mod state;
 pub mod stream_bridge;
+pub mod teardown;
 pub mod thread;
 
 use napi::sys;
@@ -15,7 +17,7 @@ use crate::js::node_api::{self as js, JsVal};
 
 pub use events::ThreadControl;
 pub use state::{JobInputs, JsState, Resolution, SharedState};
-pub use thread::EncodeThread;
+pub use teardown::EncodeThread;
 
 /// The `AbortError` for a `signal` that is already aborted, if it is.
 pub fn already_aborted(env: sys::napi_env, signal: Option<JsVal>) -> Result<Option<JsVal>, Failure> {

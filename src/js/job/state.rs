@@ -18,7 +18,6 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::ffi::c_void;
 use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -27,7 +26,7 @@ use napi::sys;
 
 use super::events::{Event, ProgressSlot};
 use super::stream_bridge::{self, SharedStreamState};
-use super::thread::EncodeThread;
+use super::teardown::{EncodeThread, TeardownHook};
 use crate::core::{EncodeError, EncodeSummary, ErrorCode, SinkOutput};
 use crate::js::errors::{failure_value, to_js_error, Failure};
 use crate::js::node_api::{self as js, Deferred, JsVal, LoopHold, StrongRef};
@@ -84,8 +83,8 @@ pub struct JsState {
     known_total: bool,
     /// The job's thread, as the environment's cleanup hook sees it.
     pub(super) thread: Arc<EncodeThread>,
-    /// The cleanup hook's argument (one count of `thread`), while the hook is registered.
-    pub(super) hook: Option<*const EncodeThread>,
+    /// The cleanup hook, while it is registered.
+    pub(super) hook: Option<TeardownHook>,
     /// The threadsafe function, until it is finalized: whether it holds the event loop open.
     pub(super) loop_hold: Option<LoopHold>,
     holding_loop: bool,
@@ -263,26 +262,16 @@ impl JsState {
         }
     }
 
-    /// Unregisters the cleanup hook (while the environment lives; the job's thread is done by then).
-    fn remove_hook(&mut self) {
-        if let Some(arg) = self.hook.take() {
-            if !self.thread.env_gone.load(Ordering::SeqCst) {
-                // The hook is registered with exactly this function and argument, and has not run
-                // (`env_gone` is unset, and both run on the JS thread).
-                js::remove_env_cleanup_hook(self.env, super::thread::stop_on_teardown, arg as *mut c_void);
-                // SAFETY: the hook's Arc count, which it did not take: ours to free.
-                drop(unsafe { Arc::from_raw(arg) });
-            }
-        }
-    }
 }
 
 impl Drop for JsState {
     fn drop(&mut self) {
-        if self.thread.env_gone.load(Ordering::SeqCst) {
+        if self.thread.env_gone() {
             return; // torn down: no JavaScript may run, and the environment frees its references itself
         }
-        self.remove_hook();
+        if let Some(hook) = self.hook.take() {
+            hook.remove(self.env, &self.thread);
+        }
         let env = self.env;
         self.release_job_refs(env);
         if let Some(p) = self.close_promise.take() {

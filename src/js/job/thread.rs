@@ -5,57 +5,21 @@
 //! them do (fs writes need the same four threads). An OS thread per job costs microseconds next to an
 //! encode.
 //!
-//! Why a cleanup hook per job: a worker's environment can be torn down (`worker.terminate()`, an
-//! Electron reload) while a job's threads still read its frames and call its threadsafe function; both
-//! are freed with the environment. The hook, registered after the threadsafe function (Node runs
-//! cleanup hooks in reverse order), aborts the job and joins its thread before either is freed. It
-//! stays registered as long as the job's JS state lives, which then knows not to touch references
-//! the environment is freeing (see `state.rs`).
+//! The cleanup hook registered for each job, after its threadsafe function, is in `teardown.rs`.
 
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use napi::sys;
 
 use super::events::{Channel, Event, ThreadControl};
 use super::state::{self, JsState, SharedState};
+use super::teardown::TeardownHook;
 use crate::core::{EncodeError, EncodeSummary, ErrorCode};
 use crate::js::errors::Failure;
 use crate::js::node_api::{self as js, ThreadsafeFunction};
-
-/// A job's thread, for the environment's teardown.
-pub struct EncodeThread {
-    pub abort: Arc<AtomicBool>,
-    handle: Mutex<Option<JoinHandle<()>>>,
-    /// Set by the cleanup hook: the environment is being torn down, no JavaScript may run.
-    pub env_gone: AtomicBool,
-}
-
-impl EncodeThread {
-    pub fn new() -> Arc<EncodeThread> {
-        Arc::new(EncodeThread { abort: Arc::new(AtomicBool::new(false)), handle: Mutex::new(None), env_gone: AtomicBool::new(false) })
-    }
-}
-
-/// Runs when the environment is torn down while the job's state lives: stops the job and waits for its
-/// thread, so that nothing reads the environment's memory or calls into it once it is freed.
-pub(super) unsafe extern "C" fn stop_on_teardown(arg: *mut c_void) {
-    // SAFETY: `arg` is the count of the Arc given to the hook in `start`; the hook runs once, and
-    // `JsState::remove_hook` no longer frees it once `env_gone` is set.
-    let thread = unsafe { Arc::from_raw(arg as *const EncodeThread) };
-    thread.env_gone.store(true, Ordering::SeqCst);
-    thread.abort.store(true, Ordering::SeqCst);
-    let handle = thread.handle.lock().unwrap_or_else(|p| p.into_inner()).take();
-    if let Some(handle) = handle {
-        // The thread notices the abort within a frame (waits for frames or for a stream poll it every 20 ms).
-        let _ = handle.join();
-    }
-}
 
 /// Starts the job: its threadsafe function (whose context holds a count of `state`), `work` on a new
 /// thread with the control to poll and report through, and the cleanup hook. The thread settles the
@@ -98,16 +62,8 @@ where
     });
     match spawned {
         Ok(handle) => {
-            *thread.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
-            let arg = Arc::into_raw(thread) as *mut c_void;
-            // SAFETY: registered on the JS thread; `arg` holds one count of the Arc, freed by the hook or
-            // by `remove_hook` when the state goes (which unregisters the hook first).
-            if unsafe { js::add_env_cleanup_hook(env, stop_on_teardown, arg) } {
-                state.borrow_mut().hook = Some(arg as *const EncodeThread);
-            } else {
-                // SAFETY: the hook was not registered: `arg` is the count made above, ours to free.
-                drop(unsafe { Arc::from_raw(arg as *const EncodeThread) });
-            }
+            thread.set_handle(handle);
+            state.borrow_mut().hook = TeardownHook::register(env, &thread);
         }
         // The closure, and with it the channel, was dropped: the threadsafe function finalizes.
         Err(e) => return Err(Failure::Encode(EncodeError::new(ErrorCode::Encode, format!("cannot start an encode thread: {e}")))),
@@ -125,7 +81,7 @@ unsafe extern "C" fn dispatch(env: sys::napi_env, _js_callback: sys::napi_value,
     // SAFETY: the context is the Rc count given in `start`, taken back only in `finalize_state` (after
     // the last call); calls run on the JS thread, one at a time.
     let cell = unsafe { &*(context as *const RefCell<JsState>) };
-    if cell.try_borrow().map_or(true, |s| s.thread.env_gone.load(Ordering::SeqCst)) {
+    if cell.try_borrow().map_or(true, |s| s.thread.env_gone()) {
         return;
     }
     // A panic must never unwind into Node.
@@ -139,7 +95,7 @@ unsafe extern "C" fn finalize_state(env: sys::napi_env, data: *mut c_void, _hint
     let _ = catch_unwind(AssertUnwindSafe(|| {
         let Ok(mut s) = state.try_borrow_mut() else { return };
         s.loop_hold = None;
-        if s.thread.env_gone.load(Ordering::SeqCst) || env.is_null() {
+        if s.thread.env_gone() || env.is_null() {
             return;
         }
         if !s.settled() {

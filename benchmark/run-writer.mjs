@@ -1,0 +1,76 @@
+// One VideoWriter measurement in a fresh process: frames come from the raw rgb24 file, read in chunks
+// of one frame while the previous frame is being written (two buffers, alternately refilled), as an
+// app reading frames from a file or a socket would do. run.mjs times the whole process (start-up,
+// reading, encoding, exit), like the CLI rows, which read their raw files too.
+//
+//   node benchmark/run-writer.mjs --rgb data/1280x720x300.rgb --width 1280 --height 720 \
+//        --frames 300 --preset ultrafast --out /tmp/o.mp4 [--format ts] [--loop]
+//
+// --loop reads the file round and round until --frames frames were written (for long videos from a
+// short file: the memory benchmark). Prints one line `RESULT {json}` on stdout: the EncodeResult,
+// writeS (open → close resolved), rssAtStartBytes (after loading the addon) and peakRssBytes.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { parseArgs } from './measure.mjs';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const a = parseArgs(process.argv.slice(2));
+const width = Number(a.width);
+const height = Number(a.height);
+const n = Number(a.frames);
+const preset = String(a.preset ?? 'ultrafast');
+if (!a.rgb || !width || !height || !n || !a.out) {
+  console.error('usage: run-writer.mjs --rgb FILE --width W --height H --frames N --preset P --out FILE [--format EXT] [--movflags F] [--loop]');
+  process.exit(2);
+}
+
+const { VideoWriter } = require(path.join(ROOT, 'index.js'));
+const rssAtStartBytes = process.memoryUsage().rss;
+
+const frameBytes = width * height * 3;
+const fileFrames = Math.floor(fs.statSync(a.rgb).size / frameBytes);
+if (!a.loop && fileFrames < n) throw new Error(`${a.rgb} holds ${fileFrames} frames, not ${n}`);
+const file = await fs.promises.open(a.rgb, 'r');
+
+/** Reads frame `index` (of the file, round and round with --loop) into `buffer`. */
+async function readFrame(buffer, index) {
+  const position = (index % fileFrames) * frameBytes;
+  for (let off = 0; off < frameBytes; ) {
+    const { bytesRead } = await file.read(buffer, off, frameBytes - off, position + off);
+    if (bytesRead <= 0) throw new Error(`${a.rgb}: short read`);
+    off += bytesRead;
+  }
+}
+
+const options = { width, height, frameRate: 30, layout: 'NHWC', codec: 'libx264', preset, crf: 23, pixelFormat: 'yuv420p' };
+if (a.movflags) options.extraOptions = { movflags: String(a.movflags) };
+const t0 = performance.now();
+const writer = await VideoWriter.toFile(a.out, options);
+// Two buffers: while frame i is being written (framecodec reads it), frame i + 1 is read into the other.
+const buffers = [Buffer.allocUnsafeSlow(frameBytes), Buffer.allocUnsafeSlow(frameBytes)];
+await readFrame(buffers[0], 0);
+for (let i = 0; i < n; i++) {
+  const writing = writer.write(buffers[i % 2]);
+  if (i + 1 < n) await readFrame(buffers[(i + 1) % 2], i + 1);
+  await writing;
+}
+const result = await writer.close();
+const writeS = (performance.now() - t0) / 1000;
+await file.close();
+
+const out = {
+  preset,
+  width,
+  height,
+  frames: n,
+  writeS,
+  rssAtStartBytes,
+  peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  result,
+};
+process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
