@@ -63,7 +63,9 @@ function freePort() {
 }
 
 test('the README\'s HTTP snippet serves an mp4', async (t) => {
-  const code = snippets.find(isServer);
+  const servers = snippets.filter(isServer);
+  t.is(servers.length, 1, 'one server snippet (this test asks it for one video)');
+  const code = servers[0];
   const dir = sandbox(t);
   const file = path.join(dir, 'server.cjs');
   fs.writeFileSync(file, code);

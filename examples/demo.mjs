@@ -1,6 +1,7 @@
-// framecodec demo: renders 6 seconds of animation in memory (as an ML model or a canvas would),
-// encodes it to H.264 MP4 off the JS thread with a progress bar, and says where the file is and
-// what it contains.
+// framecodec demo: renders 6 seconds of animation frame by frame (as a canvas, a game or an ML model
+// would), hands each frame to a VideoWriter as soon as it is drawn, and says where the video is and
+// what it contains. Only one frame is ever held in memory: the buffer is refilled once write()
+// resolves, while the encoder works on the frames before it on threads of its own.
 //
 //   npm run demo            (installs and builds what it needs first)
 //   node examples/demo.mjs [out.mp4]
@@ -10,7 +11,7 @@ import { mkdirSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 
 const require = createRequire(import.meta.url)
-const { VideoEncoder } = require('../index.js')
+const { VideoWriter } = require('../index.js')
 
 const width = 640
 const height = 360
@@ -18,18 +19,16 @@ const frameRate = 30
 const seconds = 6
 const n = frameRate * seconds
 
-// Render NHWC RGBA frames, as a canvas's getImageData() gives them: a drifting color field,
-// a bouncing ball, and rotating bars.
-console.log(`Rendering ${n} frames of ${width}x${height} RGBA (${((n * width * height * 4) / 2 ** 20).toFixed(0)} MiB) ...`)
-const frames = new Uint8ClampedArray(n * height * width * 4)
-for (let f = 0; f < n; f++) {
+/** Draws frame `f` into `rgba` (NHWC RGBA, as a canvas's getImageData() gives it): a drifting color
+ *  field, a bouncing ball, and rotating bars. */
+function render(rgba, f) {
   const t = f / frameRate
   const bx = width / 2 + Math.sin(t * 1.7) * (width / 2 - 50)
   const by = height / 2 + Math.abs(Math.sin(t * 3.1)) * -(height / 2 - 50) + (height / 2 - 50) / 2
   const angle = t * 0.8
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const i = ((f * height + y) * width + x) * 4
+      const i = (y * width + x) * 4
       let r = 128 + 100 * Math.sin(x / 90 + t)
       let g = 128 + 100 * Math.sin(y / 70 - t * 0.7)
       let b = 128 + 100 * Math.sin((x + y) / 120 + t * 1.3)
@@ -38,10 +37,10 @@ for (let f = 0; f < n; f++) {
       const along = dx * Math.cos(angle) + dy * Math.sin(angle)
       if (Math.abs(along) % 80 < 6) r = g = b = 240
       if ((x - bx) ** 2 + (y - by) ** 2 < 40 ** 2) { r = 230; g = 40; b = 50 }
-      frames[i] = r
-      frames[i + 1] = g
-      frames[i + 2] = b
-      frames[i + 3] = 255
+      rgba[i] = r
+      rgba[i + 1] = g
+      rgba[i + 2] = b
+      rgba[i + 3] = 255
     }
   }
 }
@@ -49,29 +48,41 @@ for (let f = 0; f < n; f++) {
 const dest = resolve(process.argv[2] ?? 'out/demo.mp4')
 mkdirSync(dirname(dest), { recursive: true })
 
-const encoder = new VideoEncoder({ data: frames, shape: [n, height, width, 4], layout: 'NHWC' }, { frameRate })
+let encoded = 0
+const draw = (written) => {
+  const pct = Math.floor((100 * encoded) / n)
+  const bar = '#'.repeat(Math.round(pct / 4)).padEnd(25, '.')
+  process.stdout.write(`\rRendering and encoding [${bar}] ${String(pct).padStart(3)}%  ${written}/${n} frames written, ${encoded} encoded`)
+}
+
 const started = performance.now()
-let lastDrawn = -1
-const result = await encoder.toFile(dest, {
+const writer = await VideoWriter.toFile(dest, {
+  width,
+  height,
+  frameRate,
+  layout: 'NHWC',
+  channels: 4,
   codec: 'libx264',
   crf: 20,
   preset: 'medium',
   extraOptions: { movflags: '+faststart' },
-  onProgress: ({ framesEncoded, totalFrames }) => {
-    const pct = Math.floor((100 * framesEncoded) / totalFrames)
-    if (pct === lastDrawn) return
-    lastDrawn = pct
-    const bar = '#'.repeat(Math.round(pct / 4)).padEnd(25, '.')
-    process.stdout.write(`\rEncoding [${bar}] ${String(pct).padStart(3)}%  ${framesEncoded}/${totalFrames} frames`)
-  },
+  onProgress: ({ framesEncoded }) => { encoded = framesEncoded },
 })
+const frame = new Uint8ClampedArray(width * height * 4) // one frame, reused
+for (let f = 0; f < n; f++) {
+  render(frame, f)
+  await writer.write(frame) // resolves once framecodec no longer reads `frame`
+  if (f % 5 === 4) draw(f + 1)
+}
+const result = await writer.close()
+draw(n)
 const elapsed = (performance.now() - started) / 1000
 process.stdout.write('\n')
 
 console.log(`\nWrote ${dest}`)
 console.log(`  ${result.frames} frames, ${width}x${height} @ ${frameRate} fps (${seconds} s)`)
 console.log(`  ${result.format} / ${result.codec} / ${result.pixelFormat}, ${(result.bytes / 1024).toFixed(0)} KiB (${statSync(dest).size} bytes on disk)`)
-console.log(`  encoded in ${elapsed.toFixed(2)} s (${(result.frames / elapsed).toFixed(0)} frames/s)`)
+console.log(`  rendered and encoded in ${elapsed.toFixed(2)} s (${(result.frames / elapsed).toFixed(0)} frames/s)`)
 try {
   const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', dest]).toString())
   const v = probe.streams[0]
