@@ -109,6 +109,21 @@ export function parseArgs(argv) {
 }
 
 /**
+ * The arguments every measuring script takes (`--rgb FILE --width W --height H --frames N --preset P
+ * --out FILE`, the rest as given) as { a, width, height, n, preset }; prints `usage` and exits when
+ * one is missing.
+ */
+export function measurementArgs(argv, usage) {
+  const a = parseArgs(argv);
+  const [width, height, n] = [Number(a.width), Number(a.height), Number(a.frames)];
+  if (!a.rgb || !width || !height || !n || !a.out) {
+    console.error(`usage: ${usage}`);
+    process.exit(2);
+  }
+  return { a, width, height, n, preset: String(a.preset ?? 'ultrafast') };
+}
+
+/**
  * Runs a Node script in a fresh process and resolves with the JSON after its `RESULT ` line
  * (rejects with its stderr tail when it fails or prints none). `label` names it in errors.
  */

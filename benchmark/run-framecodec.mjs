@@ -22,22 +22,15 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { parseArgs } from './measure.mjs';
+import { measurementArgs } from './measure.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const a = parseArgs(process.argv.slice(2));
-const width = Number(a.width);
-const height = Number(a.height);
-const n = Number(a.frames);
+const { a, width, height, n, preset } = measurementArgs(process.argv.slice(2),
+  'run-framecodec.mjs --rgb FILE --width W --height H --frames N --layout nchw|nhwc|rgba --preset P --target file|buffer --out FILE');
 const layout = String(a.layout ?? 'nhwc');
 const target = String(a.target ?? 'file');
-const preset = String(a.preset ?? 'ultrafast');
-if (!a.rgb || !width || !height || !n || !a.out) {
-  console.error('usage: run-framecodec.mjs --rgb FILE --width W --height H --frames N --layout nchw|nhwc|rgba --preset P --target file|buffer --out FILE');
-  process.exit(2);
-}
 
 const { VideoEncoder } = require(path.join(ROOT, 'index.js'));
 // Node + the addon (FFmpeg's libraries mapped and initialised) before any frames exist.

@@ -14,13 +14,10 @@
 //                sum is what the machine has to hold, an upper bound of the true combined peak)
 import fs from 'node:fs';
 import { once } from 'node:events';
-import { spawnMeasured, parseArgs } from './measure.mjs';
+import { spawnMeasured, measurementArgs } from './measure.mjs';
 
-const a = parseArgs(process.argv.slice(2));
-const width = Number(a.width);
-const height = Number(a.height);
-const n = Number(a.frames);
-const preset = String(a.preset ?? 'ultrafast');
+const { a, width, height, n, preset } = measurementArgs(process.argv.slice(2),
+  'run-pipe.mjs --rgb FILE --width W --height H --frames N --preset P --out FILE');
 const frameBytes = width * height * 3;
 
 const tLoad = performance.now();

@@ -14,20 +14,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { parseArgs } from './measure.mjs';
+import { measurementArgs } from './measure.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const a = parseArgs(process.argv.slice(2));
-const width = Number(a.width);
-const height = Number(a.height);
-const n = Number(a.frames);
-const preset = String(a.preset ?? 'ultrafast');
-if (!a.rgb || !width || !height || !n || !a.out) {
-  console.error('usage: run-writer.mjs --rgb FILE --width W --height H --frames N --preset P --out FILE [--format EXT] [--movflags F] [--loop]');
-  process.exit(2);
-}
+const { a, width, height, n, preset } = measurementArgs(process.argv.slice(2),
+  'run-writer.mjs --rgb FILE --width W --height H --frames N --preset P --out FILE [--movflags F] [--loop]');
 
 const { VideoWriter } = require(path.join(ROOT, 'index.js'));
 const rssAtStartBytes = process.memoryUsage().rss;
