@@ -51,6 +51,24 @@ enum Ended {
     Failed(Option<StrongRef>),
 }
 
+/// The `cause` of an error that ends a job, or where to read it.
+enum CauseSource {
+    None,
+    Value(JsVal),
+    /// `reason` of this AbortSignal.
+    SignalReason(JsVal),
+}
+
+impl CauseSource {
+    fn read(self) -> Option<JsVal> {
+        match self {
+            CauseSource::None => None,
+            CauseSource::Value(v) => Some(v),
+            CauseSource::SignalReason(signal) => signal.get("reason").ok(),
+        }
+    }
+}
+
 /// The JS-thread state of one job. See the notes at the top.
 pub struct JsState {
     env: sys::napi_env,
@@ -236,15 +254,20 @@ impl JsState {
         }
     }
 
-    /// The `cause` of an error that ends the job.
-    fn cause_of(&self, env: sys::napi_env, e: &EncodeError) -> Option<JsVal> {
+    /// Where the `cause` of an error that ends the job comes from (read without a borrow held:
+    /// `signal.reason` may be a getter).
+    fn cause_source(&self, env: sys::napi_env, e: &EncodeError) -> CauseSource {
         match e.code {
-            ErrorCode::Aborted => match &self.abort_reason {
-                Some(reason) => Some(reason.get(env)),
-                None => self.signal.as_ref().and_then(|s| s.get(env).get("reason").ok()),
+            ErrorCode::Aborted => match (&self.abort_reason, &self.signal) {
+                (Some(reason), _) => CauseSource::Value(reason.get(env)),
+                (None, Some(signal)) => CauseSource::SignalReason(signal.get(env)),
+                (None, None) => CauseSource::None,
             },
-            ErrorCode::Io => self.stream.as_ref().and_then(|s| s.borrow().cause(env)),
-            _ => None,
+            ErrorCode::Io => match self.stream.as_ref().and_then(|s| s.borrow().cause(env)) {
+                Some(cause) => CauseSource::Value(cause),
+                None => CauseSource::None,
+            },
+            _ => CauseSource::None,
         }
     }
 
@@ -405,7 +428,8 @@ fn settle(cell: &RefCell<JsState>, env: sys::napi_env, result: Result<EncodeSumm
             resolve_value(env, resolution, summary)
         }
         (Err(e), None) => {
-            let cause = cell.borrow().cause_of(env, &e);
+            let source = cell.borrow().cause_source(env, &e);
+            let cause = source.read();
             let aborted = e.code == ErrorCode::Aborted;
             let error = to_js_error(env, &e, cause);
             let mut s = cell.borrow_mut();
@@ -443,6 +467,11 @@ fn settle(cell: &RefCell<JsState>, env: sys::napi_env, result: Result<EncodeSumm
     }
     for deferred in aborts {
         deferred.resolve(env, js::undefined(env));
+    }
+    // Detaching from the stream calls its removeListener / releaseLock: JavaScript, so no borrow held.
+    let stream = cell.borrow_mut().stream.take();
+    if let Some(stream) = stream {
+        stream.borrow_mut().detach(env);
     }
     cell.borrow_mut().release_job_refs(env);
 }
