@@ -10,7 +10,7 @@
 import test from 'ava';
 import { createRequire } from 'node:module';
 import { solidFramesNCHW } from './helpers/frames.mjs';
-import { findChromium, INDEX_HTML, launchChromium, readVideoColors, serve } from './helpers/chromium.mjs';
+import { chromiumTolerance as tolerance, findChromium, INDEX_HTML, launchChromium, readVideoColors, serve } from './helpers/chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const { VideoEncoder } = require('../index.js');
@@ -38,12 +38,6 @@ function allColorFrames() {
   const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((offset, p) => (data.set(p, offset), offset + p.length), 0);
   return { data, shape: [COLORS.length * PER, 3, H, W] };
-}
-
-function tolerance([r, g, b], channel) {
-  if (channel < 2) return 3;
-  const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  return 3 + 0.06 * Math.abs(b - y);
 }
 
 const CASES = [

@@ -231,8 +231,13 @@ test('writable(): a source that fails destroys the Writable, which aborts the wr
     yield frameOf(DATA, 1).slice();
     throw failure;
   }
-  const err = await t.throwsAsync(pipeline(Readable.from(rendered()), writer.writable()));
+  const sink = writer.writable();
+  // pipeline() rejects as soon as the source fails, before the Writable's destroy() (which awaits
+  // abort(), the removal of the temporary file) has finished: 'close' comes after it.
+  const sinkClosed = new Promise((resolve) => sink.once('close', resolve));
+  const err = await t.throwsAsync(pipeline(Readable.from(rendered()), sink));
   t.is(err, failure);
+  await sinkClosed;
   const closed = await t.throwsAsync(writer.close());
   t.is(closed.code, 'ERR_INVALID_STATE');
   // pipeline() may reject before the Writable's destroy completes; abort() resolves once the output is

@@ -10,6 +10,17 @@ export function findChromium() {
   return candidates.find((p) => p && fs.existsSync(p)) ?? null;
 }
 
+/**
+ * How far Chromium may show channel `channel` (0 R, 1 G, 2 B) of the source colour [r, g, b], measured on
+ * Chromium 156: R and G within 3 levels; B within 3 + 0.06·|B − Y|, because Chromium's own BT.709
+ * limited-range YUV→RGB scales B − Y by about 0.95 (see chromium.spec.mjs).
+ */
+export function chromiumTolerance([r, g, b], channel) {
+  if (channel < 2) return 3;
+  const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return 3 + 0.06 * Math.abs(b - y);
+}
+
 /** Launch headless Chromium. As root it needs --no-sandbox; the GPU flags keep it quiet and software-only. */
 export async function launchChromium(executablePath) {
   const { default: puppeteer } = await import('puppeteer-core');

@@ -1,0 +1,121 @@
+// The examples run as a user runs them (a child process each, from the repository root) and what they
+// produce decodes: codec, frame count and size by ffprobe. The live stream is fetched by a plain Node
+// HTTP client in the example's one-stream mode (--once), complete and cut short.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { probe, tmpDirFor } from './helpers/media.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Runs `node examples/<script> ...args`. Returns { lines (async iterator of stdout lines), exited
+ * (resolves with { code, signal, stdout, stderr }) }. The child is killed if the test ends first.
+ */
+function runExample(t, script, args) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'examples', script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.exitCode === null && child.signalCode === null && child.kill());
+  let stdout = '';
+  let stderr = '';
+  const waiters = [];
+  child.stdout.setEncoding('utf8').on('data', (s) => {
+    stdout += s;
+    for (const w of waiters.splice(0)) w();
+  });
+  child.stderr.setEncoding('utf8').on('data', (s) => (stderr += s));
+  const exited = new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  /** Resolves with the first match of `regex` in stdout (rejects if the child exits first). */
+  const waitFor = async (regex) => {
+    for (;;) {
+      const m = regex.exec(stdout);
+      if (m) return m;
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited before printing ${regex}: ${stdout}${stderr}`);
+      await Promise.race([new Promise((r) => waiters.push(r)), exited]);
+    }
+  };
+  return { waitFor, exited };
+}
+
+/** GET `url` with node:http: { status, headers, body }. `stopAfter(bytesSoFar)` true cuts the response short. */
+function get(url, { stopAfter } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      const chunks = [];
+      let size = 0;
+      res.on('data', (c) => {
+        chunks.push(c);
+        size += c.length;
+        if (stopAfter?.(size)) {
+          req.destroy();
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), cut: true });
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), cut: false }));
+      res.on('error', reject);
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+  });
+}
+
+test('canvas-animation: draws with @napi-rs/canvas into an mp4 and a webm at once', async (t) => {
+  const dir = tmpDirFor(t, 'framecodec-example-');
+  const { exited } = runExample(t, 'canvas-animation.mjs', [dir]);
+  const { code, stdout, stderr } = await exited;
+  t.is(code, 0, stderr);
+  const expected = { mp4: ['h264', 'libx264'], webm: ['vp9', 'libvpx-vp9'] };
+  for (const [ext, [codecName, encoder]] of Object.entries(expected)) {
+    const file = path.join(dir, `canvas-animation.${ext}`);
+    t.true(stdout.includes(file), `the output names ${file}`);
+    t.true(stdout.includes(encoder));
+    const { video } = probe(file);
+    t.is(video.codec_name, codecName);
+    t.is(video.width, 640);
+    t.is(video.height, 360);
+    t.is(Number(video.nb_read_frames), 120);
+  }
+});
+
+test('live-stream --once: serves its page, then one live stream (fragmented mp4, chunked) and exits 0', async (t) => {
+  const { waitFor, exited } = runExample(t, 'live-stream.mjs', ['--once', '--port', '0', '--seconds', '2']);
+  const [, origin] = await waitFor(/Live stream page: (http:\/\/127\.0\.0\.1:\d+)\//);
+  const pageRes = await get(`${origin}/`);
+  t.is(pageRes.status, 200);
+  t.regex(pageRes.body.toString(), /<video src="live.mp4"/);
+
+  const video = await get(`${origin}/live.mp4`);
+  t.is(video.status, 200);
+  t.is(video.headers['content-type'], 'video/mp4');
+  t.is(video.headers['transfer-encoding'], 'chunked');
+  t.is(video.headers['content-length'], undefined);
+  const { code, stdout, stderr } = await exited;
+  t.is(code, 0, stderr);
+  t.is(stderr, '');
+  t.regex(stdout, /stream 0: complete, 60 frames/);
+
+  const { video: v } = probe(video.body, { ext: 'mp4' });
+  t.is(v.codec_name, 'h264');
+  t.is(v.width, 320);
+  t.is(v.height, 240);
+  t.is(Number(v.nb_read_frames), 60);
+  t.is(Number(v.start_time), 0);
+  t.is(Number(v.duration), 2);
+  t.true(video.body.toString('latin1').split('moof').length - 1 >= 2, 'one fragment per second');
+});
+
+test('live-stream --once: a client that goes away mid-stream ends it cleanly (writer aborted, exit 0)', async (t) => {
+  const { waitFor, exited } = runExample(t, 'live-stream.mjs', ['--once', '--port', '0', '--seconds', '60']);
+  const [, origin] = await waitFor(/Live stream page: (http:\/\/127\.0\.0\.1:\d+)\//);
+  // Leave once the first fragment is in (about 1.5 s into a 60 s stream).
+  const cut = await get(`${origin}/live.mp4`, { stopAfter: (size) => size > 16 * 1024 });
+  t.true(cut.cut);
+  const { code, stdout, stderr } = await exited;
+  t.is(code, 0, stderr);
+  t.is(stderr, '', 'no error, no unhandled rejection');
+  t.regex(stdout, /stream 0: ended after \d+ frames \(the client closed the connection\)/);
+  t.regex(stdout, /one stream served/);
+});
