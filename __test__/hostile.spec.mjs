@@ -109,9 +109,9 @@ test('writer: shrinking a resizable ArrayBuffer (resize(0)) before, right after 
   judge(t, await Promise.all(runs));
 });
 
-test('writer: an ArrayBuffer whose own `resizable` lies, or whose getter detaches or shrinks it as write() reads it: no crash; intact output or a coded refusal', async (t) => {
+test('writer: an ArrayBuffer whose own `resizable` lies, or a getter that detaches or shrinks the frames as write() reads them: no crash; intact output or a coded refusal', async (t) => {
   const runs = [];
-  for (const m of WRITER_METHODS) for (const trick of ['lie', 'shrinkLater', 'detach', 'resize0']) runs.push(scenario(['writer-spoof', m, trick]));
+  for (const m of WRITER_METHODS) for (const trick of ['lie', 'shrinkLater', 'detach', 'resize0', 'shapeDetach', 'shapeShrink']) runs.push(scenario(['writer-spoof', m, trick]));
   judge(t, await Promise.all(runs));
 });
 

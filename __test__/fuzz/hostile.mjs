@@ -8,7 +8,7 @@
 // and the same for VideoWriter (its frames written in batches of BATCH frames, each its own buffer):
 //   node --expose-gc hostile.mjs writer-detach <method> <structuredClone|postMessage|transfer> <before|sync|pending|after>
 //   node --expose-gc hostile.mjs writer-shrink <method> <before|sync|pending> <fixed|tracking>
-//   node --expose-gc hostile.mjs writer-spoof <method> <lie|detach|resize0|shrinkLater>
+//   node --expose-gc hostile.mjs writer-spoof <method> <lie|shrinkLater|detach|resize0|shapeDetach|shapeShrink>
 //   node --expose-gc hostile.mjs writer-worker <idle|mid-write|mid-close|after-close> <seed>
 //   node --expose-gc hostile.mjs writer-dropped <idle|written|pending>
 //   node --expose-gc hostile.mjs writer-exit <idle|written|gc>     (exits by itself: no process.exit)
@@ -423,14 +423,15 @@ async function writerShrink([method, when, view]) {
 
 /**
  * An ArrayBuffer whose own `resizable` property lies (a resizable buffer that says it is not, then is
- * shrunk), or whose getter detaches or shrinks it while write() reads it.
+ * shrunk), or whose getter detaches or shrinks it while write() reads it; or frames whose shape getter
+ * detaches or shrinks their data while write() reads them.
  */
 async function writerSpoof([method, trick]) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'framecodec-hostile-'));
   try {
     const frames = makeFramesNCHW(N, H, W, { seed: 19 });
     const ref = await writerReference(method, dir, frames);
-    const resizable = trick !== 'detach';
+    const resizable = trick !== 'detach' && trick !== 'shapeDetach';
     const batches = batchesOf(frames, (b) => {
       const ab = resizable ? new ArrayBuffer(b.length, { maxByteLength: 2 * b.length }) : new ArrayBuffer(b.length);
       const u = new Uint8Array(ab);
@@ -445,7 +446,11 @@ async function writerSpoof([method, trick]) {
       return u;
     });
     const shrink = (b) => { if (trick === 'lie' || trick === 'shrinkLater') b.buffer.resize(0); };
-    const res = await hostileWrites(method, dir, frames, batches, trick === 'shrinkLater' ? 'pending' : 'sync', shrink);
+    // shapeDetach, shapeShrink: { data, shape } whose shape getter detaches or shrinks data as write() reads it
+    const wrap = trick.startsWith('shape')
+      ? (b) => ({ data: b, get shape() { if (trick === 'shapeDetach') structuredClone(b.buffer, { transfer: [b.buffer] }); else b.buffer.resize(0); churn(); return [BATCH, 3, H, W]; } })
+      : (b) => b;
+    const res = await hostileWrites(method, dir, frames, batches.map(wrap), trick === 'shrinkLater' ? 'pending' : 'sync', (b) => shrink(b.data ?? b));
     return judgeOutput(res, ref, `a lying ArrayBuffer (${trick})`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
