@@ -296,6 +296,27 @@ test('a failure before close(): later write() and close() reject with that error
   t.is(writer.close(), writer.close());
 });
 
+test('a throwing onProgress ends the writer: later write() and close() reject with what it threw, at once (they hung)', async (t) => {
+  for (const thrown of [new Error('progress handler failed'), 'a string', undefined]) {
+    let calls = 0;
+    // (mpeg4 has no lookahead: the first frame written is encoded, and reported, at once)
+    const writer = await VideoWriter.toBuffer('nut', options({ codec: 'mpeg4', onProgress: () => { calls++; throw thrown; } }));
+    const first = await writer.write(frameOf(0)).then(() => 'written', (e) => e);
+    // wait until the job has settled (the throw stopped it): then nothing is running any more
+    for (let i = 0; i < 400 && calls === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    t.is(calls, 1, 'onProgress was called (and threw)');
+    await new Promise((r) => setTimeout(r, 100));
+    const later = (p) => Promise.race([p.then(() => 'resolved', (e) => ({ e })), new Promise((r) => setTimeout(() => r('pending after 5 s'), 5000))]);
+    const written = await later(writer.write(frameOf(1)));
+    const closed = await later(writer.close());
+    t.true(first === 'written' || first === thrown);
+    for (const [what, got] of [['write()', written], ['close()', closed]]) {
+      t.true(typeof got === 'object' && 'e' in got && got.e === thrown, `${what} after the throw (${String(thrown)}) rejects with it: ${String(got?.e ?? got)}`);
+    }
+    t.is(await writer.abort(), undefined);
+  }
+});
+
 test('refilling the buffer before write() resolves is the caller\'s race, but never a crash: detaching it is refused or copied', async (t) => {
   const writer = await VideoWriter.toBuffer('mp4', options());
   const frame = frameOf(0);

@@ -404,6 +404,7 @@ fn settle(cell: &RefCell<JsState>, env: sys::napi_env, result: Result<EncodeSumm
     }
     let outcome = result.and_then(|summary| conclude(cell, env, summary));
     let thrown = cell.borrow_mut().progress_error.take();
+    let mut aborted = false;
     // A throw from onProgress wins over anything it caused (the abort it requested, say).
     let outcome: Result<JsVal, JsVal> = match (outcome, thrown) {
         (_, Some(thrown)) => {
@@ -417,15 +418,18 @@ fn settle(cell: &RefCell<JsState>, env: sys::napi_env, result: Result<EncodeSumm
         }
         (Err(e), None) => {
             let cause = cell.borrow().cause_of(env, &e);
-            let aborted = e.code == ErrorCode::Aborted;
-            let error = to_js_error(env, &e, cause);
-            let mut s = cell.borrow_mut();
-            if s.ended.is_none() {
-                s.ended = Some(if aborted { Ended::Aborted } else { Ended::Failed(StrongRef::new(error).ok()) });
-            }
-            Err(error)
+            aborted = e.code == ErrorCode::Aborted;
+            Err(to_js_error(env, &e, cause))
         }
     };
+    // Whatever ended the job ends the writer: later calls are refused with it (a write() after a
+    // throwing onProgress must not wait for a thread that is gone).
+    if let Err(error) = &outcome {
+        let mut s = cell.borrow_mut();
+        if s.ended.is_none() {
+            s.ended = Some(if aborted { Ended::Aborted } else { Ended::Failed(StrongRef::new(*error).ok()) });
+        }
+    }
     let (opener, writes, result, aborts) = {
         let mut s = cell.borrow_mut();
         (s.opener.take(), mem::take(&mut s.writes), s.result.take(), mem::take(&mut s.aborts))
