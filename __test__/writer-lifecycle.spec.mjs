@@ -317,6 +317,37 @@ test('a throwing onProgress ends the writer: later write() and close() reject wi
   }
 });
 
+/** Calls each writer method as user code would; returns what each call gave: a Promise, or what it threw. */
+function callEach(writer) {
+  const calls = { write: () => writer.write(frameOf(0)), writeAudio: () => writer.writeAudio(new Float32Array(8)), close: () => writer.close(), abort: () => writer.abort(new Error('re-entrant')) };
+  const got = {};
+  for (const [name, call] of Object.entries(calls)) {
+    try {
+      const p = call();
+      p.catch(() => {});
+      got[name] = p instanceof Promise ? 'Promise' : typeof p;
+    } catch (e) {
+      got[name] = `threw ${e?.message}`;
+    }
+  }
+  return got;
+}
+
+test('the writer settling reads signal.reason: a getter there may call the writer, which never throws (it threw "RefCell already borrowed")', async (t) => {
+  const ac = new AbortController();
+  const reason = new Error('the reason');
+  let writer = null;
+  const seen = [];
+  Object.defineProperty(ac.signal, 'reason', { get() { if (writer) seen.push(callEach(writer)); return reason; } });
+  writer = await VideoWriter.toBuffer('mp4', options({ signal: ac.signal }));
+  await writer.write(frameOf(0));
+  ac.abort(reason);
+  const closed = await writer.close().then(() => null, (e) => e);
+  checkAbortError(t, closed, reason);
+  t.true(seen.length > 0, 'framecodec read signal.reason');
+  for (const got of seen) t.deepEqual(got, { write: 'Promise', writeAudio: 'Promise', close: 'Promise', abort: 'Promise' });
+});
+
 test('refilling the buffer before write() resolves is the caller\'s race, but never a crash: detaching it is refused or copied', async (t) => {
   const writer = await VideoWriter.toBuffer('mp4', options());
   const frame = frameOf(0);

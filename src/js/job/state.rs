@@ -237,17 +237,6 @@ impl JsState {
         }
     }
 
-    /// The `cause` of an error that ends the job.
-    fn cause_of(&self, env: sys::napi_env, e: &EncodeError) -> Option<JsVal> {
-        match e.code {
-            ErrorCode::Aborted => match &self.abort_reason {
-                Some(reason) => Some(reason.get(env)),
-                None => self.signal.as_ref().and_then(|s| s.get(env).get("reason").ok()),
-            },
-            ErrorCode::Io => self.stream.as_ref().and_then(|s| s.borrow().cause(env)),
-            _ => None,
-        }
-    }
 
     /// Releases what only the running job needed (when it settles).
     fn release_job_refs(&mut self, env: sys::napi_env) {
@@ -291,6 +280,32 @@ impl Drop for JsState {
         if let Some(Ended::Failed(Some(error))) = self.ended.take() {
             error.release(env);
         }
+    }
+}
+
+/// The `cause` of an error that ends the job: the reason given to `abort()`, else `signal.reason`; the
+/// stream's error. Reading `signal.reason` runs JavaScript (a getter may call the writer): no borrow
+/// of the state is held then (see [Re-entrancy]); a getter that throws gives no cause.
+fn cause_of(cell: &RefCell<JsState>, env: sys::napi_env, e: &EncodeError) -> Option<JsVal> {
+    match e.code {
+        ErrorCode::Aborted => {
+            let (reason, signal) = {
+                let s = cell.borrow();
+                (s.abort_reason.as_ref().map(|r| r.get(env)), s.signal.as_ref().map(|r| r.get(env)))
+            };
+            reason.or_else(|| {
+                let read = signal?.get("reason");
+                if read.is_err() {
+                    js::take_exception(env);
+                }
+                read.ok()
+            })
+        }
+        ErrorCode::Io => {
+            let stream = cell.borrow().stream.clone();
+            stream.and_then(|s| stream_bridge::cause(env, &s))
+        }
+        _ => None,
     }
 }
 
@@ -417,7 +432,7 @@ fn settle(cell: &RefCell<JsState>, env: sys::napi_env, result: Result<EncodeSumm
             resolve_value(env, resolution, summary)
         }
         (Err(e), None) => {
-            let cause = cell.borrow().cause_of(env, &e);
+            let cause = cause_of(cell, env, &e);
             aborted = e.code == ErrorCode::Aborted;
             Err(to_js_error(env, &e, cause))
         }

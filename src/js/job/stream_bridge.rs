@@ -250,17 +250,6 @@ impl StreamState {
         }
     }
 
-    /// The error to give as the rejection's `cause` when the stream broke: its own error, or for a
-    /// destroyed stream an `ERR_STREAM_DESTROYED` error as Node's own writes get.
-    pub fn cause(&self, env: sys::napi_env) -> Option<JsVal> {
-        match &self.error {
-            Some(e) => Some(e.get(env)),
-            None if self.closed && !self.finished => {
-                js::error(env, ErrorClass::Error, "ERR_STREAM_DESTROYED", "the stream was destroyed").ok()
-            }
-            None => None,
-        }
-    }
 
     /// Removes our listeners and drops our references (when the encode settles).
     pub fn detach(&mut self, env: sys::napi_env) {
@@ -283,6 +272,20 @@ impl StreamState {
             e.release(env);
         }
         self.fail("the encode is over".into());
+    }
+}
+
+/// The error to give as the rejection's `cause` when the stream broke: its own error, or for a
+/// destroyed stream an `ERR_STREAM_DESTROYED` error as Node's own writes get (made with no borrow held).
+pub fn cause(env: sys::napi_env, state: &SharedStreamState) -> Option<JsVal> {
+    let (error, destroyed) = {
+        let s = state.borrow();
+        (s.error.as_ref().map(|e| e.get(env)), s.closed && !s.finished)
+    };
+    match error {
+        Some(e) => Some(e),
+        None if destroyed => js::error(env, ErrorClass::Error, "ERR_STREAM_DESTROYED", "the stream was destroyed").ok(),
+        None => None,
     }
 }
 
