@@ -348,6 +348,23 @@ test('the writer settling reads signal.reason: a getter there may call the write
   for (const got of seen) t.deepEqual(got, { write: 'Promise', writeAudio: 'Promise', close: 'Promise', abort: 'Promise' });
 });
 
+test('the writer settling takes its listeners off the stream: a removeListener there may call the writer, which never throws (it threw "RefCell already mutably borrowed")', async (t) => {
+  for (const end of ['close', 'abort']) {
+    const sink = collector();
+    sink.done.catch(() => {});
+    let writer = null;
+    const seen = [];
+    const removeListener = sink.removeListener.bind(sink);
+    sink.removeListener = (...args) => { if (writer) seen.push(callEach(writer)); return removeListener(...args); };
+    writer = await VideoWriter.toStream(sink, 'ts', options());
+    await writer.write(frameOf(0));
+    if (end === 'close') await writer.close().catch(() => {});
+    else await writer.abort();
+    t.true(seen.length > 0, `${end}: framecodec removed its listeners`);
+    for (const got of seen) t.deepEqual(got, { write: 'Promise', writeAudio: 'Promise', close: 'Promise', abort: 'Promise' }, end);
+  }
+});
+
 test('refilling the buffer before write() resolves is the caller\'s race, but never a crash: detaching it is refused or copied', async (t) => {
   const writer = await VideoWriter.toBuffer('mp4', options());
   const frame = frameOf(0);

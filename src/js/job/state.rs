@@ -93,6 +93,24 @@ pub struct JsState {
 
 pub type SharedState = std::rc::Rc<RefCell<JsState>>;
 
+/// References only a running job needs, taken out of its state to be released (on the JS thread).
+struct JobRefs {
+    stream: Option<SharedStreamState>,
+    refs: Vec<StrongRef>,
+}
+
+impl JobRefs {
+    /// Detaches from the stream (our listeners off it: JavaScript runs) and drops the references.
+    fn release(self, env: sys::napi_env) {
+        if let Some(stream) = self.stream {
+            stream_bridge::detach(env, &stream);
+        }
+        for r in self.refs {
+            r.release(env);
+        }
+    }
+}
+
 /// What a job is given from JS.
 pub struct JobInputs {
     pub signal: Option<JsVal>,
@@ -238,18 +256,18 @@ impl JsState {
     }
 
 
-    /// Releases what only the running job needed (when it settles).
-    fn release_job_refs(&mut self, env: sys::napi_env) {
-        if let Some(stream) = self.stream.take() {
-            stream.borrow_mut().detach(env);
-        }
-        let refs = [self.signal.take(), self.abort_listener.take(), self.on_progress.take(), self.progress_error.take(), self.abort_reason.take()];
-        for r in refs.into_iter().flatten() {
-            r.release(env);
-        }
+    /// Takes out what only the running job needed (when it settles), to be released with no borrow of
+    /// the state held: removing the listeners from the stream runs JavaScript (see [Re-entrancy]).
+    fn take_job_refs(&mut self) -> JobRefs {
+        let mut refs: Vec<StrongRef> =
+            [self.signal.take(), self.abort_listener.take(), self.on_progress.take(), self.progress_error.take(), self.abort_reason.take()]
+                .into_iter()
+                .flatten()
+                .collect();
         if let Some((_, writer)) = self.opener.take() {
-            writer.release(env); // its deferred, if any, was settled (or is leaked: never while a job runs)
+            refs.push(writer); // its deferred, if any, was settled (or is leaked: never while a job runs)
         }
+        JobRefs { stream: self.stream.take(), refs }
     }
 
     /// Unregisters the cleanup hook (while the environment lives; the job's thread is done by then).
@@ -273,7 +291,7 @@ impl Drop for JsState {
         }
         self.remove_hook();
         let env = self.env;
-        self.release_job_refs(env);
+        self.take_job_refs().release(env);
         if let Some(p) = self.close_promise.take() {
             p.release(env);
         }
@@ -474,7 +492,8 @@ fn settle(cell: &RefCell<JsState>, env: sys::napi_env, result: Result<EncodeSumm
     for deferred in aborts {
         deferred.resolve(env, js::undefined(env));
     }
-    cell.borrow_mut().release_job_refs(env);
+    let refs = cell.borrow_mut().take_job_refs();
+    refs.release(env);
 }
 
 /// The last steps of a successful job, in order: the last progress call, the abort check (an abort or a

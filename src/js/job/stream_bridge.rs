@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 use std::io;
+use std::mem;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
@@ -251,27 +252,38 @@ impl StreamState {
     }
 
 
-    /// Removes our listeners and drops our references (when the encode settles).
-    pub fn detach(&mut self, env: sys::napi_env) {
-        if let Some(stream) = self.stream.take() {
-            let s = stream.get(env);
-            if self.web {
-                let _ = s.call_method("releaseLock", &[]);
-            }
-            for (event, listener) in self.listeners.drain(..) {
-                if !self.web {
-                    if let Ok(name) = js::string(env, event) {
-                        let _ = s.call_method("removeListener", &[name, listener.get(env)]);
-                    }
+}
+
+/// Removes our listeners and drops our references (when the encode settles). The stream's
+/// `removeListener` / `releaseLock` run with no borrow of the state held: they are user code.
+pub fn detach(env: sys::napi_env, state: &SharedStreamState) {
+    let (stream, listeners, error, web) = {
+        let mut s = state.borrow_mut();
+        let taken = (s.stream.take(), mem::take(&mut s.listeners), s.error.take(), s.web);
+        s.fail("the encode is over".into());
+        taken
+    };
+    if let Some(stream) = stream {
+        let s = stream.get(env);
+        if web {
+            let _ = s.call_method("releaseLock", &[]);
+        }
+        for (event, listener) in listeners {
+            if !web {
+                if let Ok(name) = js::string(env, event) {
+                    let _ = s.call_method("removeListener", &[name, listener.get(env)]);
                 }
-                listener.release(env);
             }
-            stream.release(env);
+            listener.release(env);
         }
-        if let Some(e) = self.error.take() {
-            e.release(env);
+        stream.release(env);
+    } else {
+        for (_, listener) in listeners {
+            listener.release(env);
         }
-        self.fail("the encode is over".into());
+    }
+    if let Some(e) = error {
+        e.release(env);
     }
 }
 
