@@ -17,6 +17,7 @@
 import fc from 'fast-check';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { Writable } from 'node:stream';
 import {
   CODES, TYPED, UINT8, CODECS, PIXFMTS, PRESETS, anyValue, dim, frameRate as anyFrameRate, objWrap, shapeWrap,
   extraOptionsSpec, signalSpec, progressSpec, destSpec, formatSpec, streamSpec,
@@ -104,6 +105,8 @@ const goodDest = fc.record({
 });
 const goodStream = fc.record({ kind: fc.constantFrom('collect', 'collect', 'collectSmallHwm', 'slow', 'passThrough', 'whatwg', 'whatwgSmallHwm') });
 const reenterStream = fc.record({ kind: fc.constant('reenter'), where: fc.constantFrom('write', 'end', 'removeListener'), action, at: fc.integer({ min: 0, max: 2 }) });
+// a stream that fails with an odd value: a function or Proxy whose `message` throws, a primitive, nothing
+const oddErrorStream = fc.record({ kind: fc.constant('failWith'), what: fc.constantFrom('throwingMessageFn', 'throwingMessageObj', 'throwingProxy', 'string', 'undefined'), how: fc.constantFrom('destroy', 'callback'), at: fc.integer({ min: 0, max: 2 }) });
 
 const opener = fc.oneof(
   { arbitrary: fc.record({ how: fc.constant('toFile'), dest: fc.oneof({ arbitrary: goodDest, weight: 4 }, { arbitrary: destSpec, weight: 1 }) }), weight: 4 },
@@ -111,7 +114,7 @@ const opener = fc.oneof(
   {
     arbitrary: fc.record({
       how: fc.constant('toStream'),
-      stream: fc.oneof({ arbitrary: goodStream, weight: 5 }, { arbitrary: reenterStream, weight: 2 }, { arbitrary: streamSpec, weight: 2 }),
+      stream: fc.oneof({ arbitrary: goodStream, weight: 5 }, { arbitrary: reenterStream, weight: 2 }, { arbitrary: oddErrorStream, weight: 1 }, { arbitrary: streamSpec, weight: 2 }),
       format: fc.oneof({ arbitrary: goodFormat, weight: 4 }, { arbitrary: formatSpec, weight: 1 }),
     }),
     weight: 4,
@@ -208,7 +211,26 @@ function buildWriterProgress(p, ctx) {
   return () => { if (++n === p.at) act(ctx, p.action, 'onProgress'); };
 }
 
+/** A value a stream fails with (user code's: passed through by identity). */
+function oddError(what, ctx) {
+  const thrower = () => { throw ctx.userError('message getter'); };
+  switch (what) {
+    case 'throwingMessageFn': { const f = function odd() {}; Object.defineProperty(f, 'message', { get: thrower }); ctx.userThrown.add(f); return f; }
+    case 'throwingMessageObj': { const o = {}; Object.defineProperty(o, 'message', { get: thrower }); ctx.userThrown.add(o); return o; }
+    case 'throwingProxy': { const p = new Proxy({}, { get: thrower, has: thrower, getPrototypeOf: thrower }); ctx.userThrown.add(p); return p; }
+    case 'string': ctx.userThrown.add('stream failed'); return 'stream failed';
+    default: return undefined;
+  }
+}
+
 function buildWriterStream(s, ctx) {
+  if (s.kind === 'failWith') {
+    let n = 0;
+    const value = oddError(s.what, ctx);
+    const w = new Writable({ write(chunk, enc, cb) { if (n++ === s.at) { if (s.how === 'destroy') { w.destroy(value); cb(); } else cb(value ?? new Error('write failed')); } else cb(); } });
+    w.on('error', () => {});
+    return { v: w, c: null };
+  }
   if (s.kind !== 'reenter') return buildStream(s, ctx);
   const { w, c } = collector(ctx);
   let n = 0;

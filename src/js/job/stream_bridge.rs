@@ -143,7 +143,9 @@ fn add_listener(env: sys::napi_env, state: &SharedStreamState, event: &'static s
     let weak = Rc::downgrade(state);
     let listener = js::function(env, name, move |arg| {
         if let Some(state) = weak.upgrade() {
-            state.borrow_mut().on_event(event, arg);
+            // Describing the error reads its `message` (a getter may run): before the borrow.
+            let message = (event == "error").then(|| arg.map(describe_error).unwrap_or_else(|| "the stream emitted 'error'".into()));
+            state.borrow_mut().on_event(event, arg, message);
         }
     })?;
     state.borrow_mut().listeners.push((event, StrongRef::new(listener)?));
@@ -202,7 +204,8 @@ impl StreamState {
         self.listeners.iter().find(|(e, _)| *e == event).map(|(_, f)| f.get(env))
     }
 
-    fn on_event(&mut self, event: &str, arg: Option<JsVal>) {
+    /// An event of the stream; `message` describes an `'error'` (made before the state was borrowed).
+    fn on_event(&mut self, event: &str, arg: Option<JsVal>, message: Option<String>) {
         match event {
             "drain" => self.answer(WaitFor::Drain, Ok(())),
             "finish" => {
@@ -213,8 +216,7 @@ impl StreamState {
                 if self.error.is_none() {
                     self.error = arg.and_then(|e| StrongRef::new(e).ok());
                 }
-                let message = arg.map(describe_error).unwrap_or_else(|| "the stream emitted 'error'".into());
-                self.fail(format!("the stream failed: {message}"));
+                self.fail(format!("the stream failed: {}", message.unwrap_or_default()));
             }
             "close" => {
                 self.closed = true;
@@ -335,10 +337,11 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
         }
         StreamEvent::End { .. } => (stream.call_method("end", &[]), WaitFor::Finish),
     };
+    // (a thrown value's `message` getter is user code: read before the borrow)
+    let outcome = outcome.map_err(|thrown| (thrown, describe_error(thrown)));
     let mut s = state.borrow_mut();
     match outcome {
-        Err(thrown) => {
-            let message = describe_error(thrown);
+        Err((thrown, message)) => {
             if s.error.is_none() {
                 s.error = StrongRef::new(thrown).ok();
             }
@@ -405,6 +408,14 @@ fn handle_web(env: sys::napi_env, state: &SharedStreamState, writer: JsVal, even
     }
 }
 
+/// A thrown value's `message` (a getter that throws leaves no exception pending), or its type.
 fn describe_error(e: JsVal) -> String {
-    e.get("message").ok().and_then(|m| m.string()).unwrap_or_else(|| e.describe_type())
+    let message = match e.get("message") {
+        Ok(m) => m.string(),
+        Err(_) => {
+            js::take_exception(e.env);
+            None
+        }
+    };
+    message.unwrap_or_else(|| e.describe_type())
 }
