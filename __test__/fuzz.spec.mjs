@@ -26,7 +26,7 @@ const SEED = process.env.FRAMECODEC_FUZZ_SEED !== undefined ? Number(process.env
 const BATCHES = 8;
 const PER_BATCH = 3000; // 24 000 cases in all
 const WRITER_BATCHES = 8;
-const WRITER_PER_BATCH = 500; // 4 000 writers in all
+const WRITER_PER_BATCH = 1500; // 12 000 writers in all
 const PARALLEL = 2;
 const CHILD_LIMIT_MS = 150_000; // one child's wall-clock bound (a case that hangs is also cut at 20 s)
 const MAX_RESTARTS = 25; // per batch: after a crash or hang, the batch goes on from the next case
@@ -35,7 +35,7 @@ const MAX_RESTARTS = 25; // per batch: after a crash or hang, the batch goes on 
 function runChild(batch, from, root, resultsFile, { count, env, kind }) {
   return new Promise((resolve) => {
     fs.writeFileSync(resultsFile, '');
-    const child = spawn(process.execPath, [BATCH, '--kind', kind, '--seed', String(SEED), '--batch', String(batch), '--count', String(count), '--from', String(from), '--to', String(count), '--results', resultsFile, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ['--expose-gc', BATCH, '--kind', kind, '--seed', String(SEED), '--batch', String(batch), '--count', String(count), '--from', String(from), '--to', String(count), '--results', resultsFile, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT_MS);

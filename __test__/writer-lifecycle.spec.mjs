@@ -365,6 +365,19 @@ test('the writer settling takes its listeners off the stream: a removeListener t
   }
 });
 
+test('a stream that emits \'drain\' inside write() (returning false) is not waited on forever (close() hung)', async (t) => {
+  const { EventEmitter } = await import('node:events');
+  const stream = new EventEmitter();
+  let bytes = 0;
+  stream.write = (chunk) => { bytes += chunk.length; stream.emit('drain'); return false; };
+  stream.end = () => { setImmediate(() => stream.emit('finish')); return stream; };
+  const writer = await VideoWriter.toStream(stream, 'ts', options());
+  for (let i = 0; i < 3; i++) await writer.write(frameOf(i));
+  const closed = await Promise.race([writer.close(), new Promise((r) => setTimeout(() => r('pending after 5 s'), 5000))]);
+  if (closed === 'pending after 5 s') await writer.abort();
+  t.is(closed?.bytes, bytes, `close(): ${JSON.stringify(closed)}`);
+});
+
 test('refilling the buffer before write() resolves is the caller\'s race, but never a crash: detaching it is refused or copied', async (t) => {
   const writer = await VideoWriter.toBuffer('mp4', options());
   const frame = frameOf(0);

@@ -18,6 +18,7 @@ import fc from 'fast-check';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
+import { EventEmitter } from 'node:events';
 import {
   CODES, TYPED, UINT8, CODECS, PIXFMTS, PRESETS, anyValue, dim, frameRate as anyFrameRate, objWrap, shapeWrap,
   extraOptionsSpec, signalSpec, progressSpec, destSpec, formatSpec, streamSpec,
@@ -106,6 +107,10 @@ const goodDest = fc.record({
 const goodStream = fc.record({ kind: fc.constantFrom('collect', 'collect', 'collectSmallHwm', 'slow', 'passThrough', 'whatwg', 'whatwgSmallHwm') });
 const reenterStream = fc.record({ kind: fc.constant('reenter'), where: fc.constantFrom('write', 'end', 'removeListener'), action, at: fc.integer({ min: 0, max: 2 }) });
 // a stream that fails with an odd value: a function or Proxy whose `message` throws, a primitive, nothing
+// streams that answer in the same call: 'drain' emitted inside write() (returning false), 'finish' inside end()
+const eagerStream = fc.record({ kind: fc.constant('eager'), drain: fc.constantFrom('sync', 'sync', 'never', 'microtask'), finish: fc.constantFrom('sync', 'later') });
+// a WHATWG WritableStream whose writer's methods call the writer back
+const reenterWebStream = fc.record({ kind: fc.constant('reenterWeb'), where: fc.constantFrom('write', 'close', 'releaseLock'), action, at: fc.integer({ min: 0, max: 2 }) });
 const oddErrorStream = fc.record({ kind: fc.constant('failWith'), what: fc.constantFrom('throwingMessageFn', 'throwingMessageObj', 'throwingProxy', 'string', 'undefined'), how: fc.constantFrom('destroy', 'callback'), at: fc.integer({ min: 0, max: 2 }) });
 
 const opener = fc.oneof(
@@ -114,7 +119,7 @@ const opener = fc.oneof(
   {
     arbitrary: fc.record({
       how: fc.constant('toStream'),
-      stream: fc.oneof({ arbitrary: goodStream, weight: 5 }, { arbitrary: reenterStream, weight: 2 }, { arbitrary: oddErrorStream, weight: 1 }, { arbitrary: streamSpec, weight: 2 }),
+      stream: fc.oneof({ arbitrary: goodStream, weight: 5 }, { arbitrary: reenterStream, weight: 2 }, { arbitrary: oddErrorStream, weight: 1 }, { arbitrary: eagerStream, weight: 1 }, { arbitrary: reenterWebStream, weight: 1 }, { arbitrary: streamSpec, weight: 2 }),
       format: fc.oneof({ arbitrary: goodFormat, weight: 4 }, { arbitrary: formatSpec, weight: 1 }),
     }),
     weight: 4,
@@ -154,6 +159,7 @@ const opSpec = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('writeAudio'), samples: fc.oneof(fc.constantFrom('float32', 'planar'), anyValue) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('framesWritten') }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('tick'), ms: fc.integer({ min: 0, max: 5 }) }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('gc') }), weight: 1 }, // (frees what a detach left behind, when run with --expose-gc)
   { arbitrary: fc.record({ op: fc.constant('args'), method: fc.constantFrom('write', 'writeAudio', 'close', 'abort'), args: fc.array(anyValue, { maxLength: 3 }) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('writable'), what: fc.constantFrom('write', 'end', 'destroy', 'writeBad', 'writeEnd') }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('dispose') }), weight: 1 },
@@ -224,6 +230,32 @@ function oddError(what, ctx) {
 }
 
 function buildWriterStream(s, ctx) {
+  if (s.kind === 'eager') {
+    // duck-typed: an EventEmitter with write() and end() (framecodec takes those as a Writable)
+    const c = { bytes: 0 };
+    const e = new EventEmitter();
+    e.write = (chunk) => {
+      c.bytes += chunk.length;
+      if (s.drain === 'sync') { e.emit('drain'); return false; }
+      if (s.drain === 'microtask') { queueMicrotask(() => e.emit('drain')); return false; }
+      return true;
+    };
+    e.end = () => { if (s.finish === 'sync') e.emit('finish'); else setImmediate(() => e.emit('finish')); return e; };
+    return { v: e, c };
+  }
+  if (s.kind === 'reenterWeb') {
+    const c = { bytes: 0 };
+    const ws = new WritableStream({ write(chunk) { c.bytes += chunk.byteLength; } });
+    const getWriter = ws.getWriter.bind(ws);
+    let n = 0;
+    ws.getWriter = () => {
+      const writer = getWriter();
+      const orig = writer[s.where].bind(writer);
+      writer[s.where] = (...a) => { if (n++ === s.at) act(ctx, s.action, `WritableStream writer.${s.where}`); return orig(...a); };
+      return writer;
+    };
+    return { v: ws, c };
+  }
   if (s.kind === 'failWith') {
     let n = 0;
     const value = oddError(s.what, ctx);
@@ -310,7 +342,7 @@ function buildFrames(f, ctx) {
     case 'plain': {
       const len = f.k * fr.bytes;
       const last = ctx.lastData;
-      const data = f.refill && last instanceof Uint8Array && last.length === len ? last.fill(ctx.fills++ & 255) : new Uint8Array(len).fill(ctx.fills++ & 255);
+      const data = f.refill && last instanceof Uint8Array && last.length === len && len > 0 ? last.fill(ctx.fills++ & 255) : new Uint8Array(len).fill(ctx.fills++ & 255);
       ctx.lastData = data;
       return { v: data, valid: true, data };
     }
@@ -319,7 +351,7 @@ function buildFrames(f, ctx) {
       const len = f.lenDelta === 0 ? want : f.lenDelta === 'half' ? Math.floor(want / 2) : f.lenDelta === 'zero' ? 0 : f.lenDelta === 'lessOneFrame' ? want - fr.bytes : Math.max(0, want + f.lenDelta);
       let data;
       const last = ctx.lastData;
-      if (f.refill && (last instanceof Uint8Array || last instanceof Uint8ClampedArray) && last.length === len && UINT8.has(f.type)) {
+      if (f.refill && (last instanceof Uint8Array || last instanceof Uint8ClampedArray) && last.length === len && len > 0 && UINT8.has(f.type)) {
         data = ctx.lastData;
         data.fill(ctx.fills++ & 255); // the caller refills the buffer (its own race, never a crash)
       } else {
@@ -606,6 +638,7 @@ async function runOp(ctx, op, i) {
     }
     case 'framesWritten': checkFramesWritten(ctx, label); return;
     case 'tick': await new Promise((r) => setTimeout(r, op.ms)); return;
+    case 'gc': globalThis.gc?.(); return;
     case 'args': {
       const args = op.args.map((a) => value(a, ctx));
       if (op.method === 'close') { ctx.closeCalled = true; ctx.mayEnd = true; }
@@ -699,8 +732,8 @@ export async function runWriterCall(spec, ctx, allowFile) {
         const s = buildWriterStream(o.stream, ctx);
         target = s.v;
         ctx.counter = s.c;
-        streamGood = ['collect', 'collectSmallHwm', 'slow', 'passThrough', 'whatwg', 'whatwgSmallHwm', 'reenter'].includes(o.stream.kind);
-        if (!streamGood || o.stream.kind === 'reenter') ctx.mayEnd = true;
+        streamGood = ['collect', 'collectSmallHwm', 'slow', 'passThrough', 'whatwg', 'whatwgSmallHwm', 'reenter', 'reenterWeb'].includes(o.stream.kind) || (o.stream.kind === 'eager' && o.stream.drain !== 'never');
+        if (!streamGood || o.stream.kind === 'reenter' || o.stream.kind === 'reenterWeb') ctx.mayEnd = true;
       }
       const opts = buildOptions(spec.opts, ctx, { forStream: o.how === 'toStream', format });
       ctx.geo = opts.geo;

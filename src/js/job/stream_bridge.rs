@@ -96,6 +96,9 @@ pub struct StreamState {
     /// The stream's first error (from `'error'` or a throwing `write`): the rejection's `cause`.
     error: Option<StrongRef>,
     closed: bool,
+    /// 'drain' events seen: one during a write() that returns false answers that write (a stream may
+    /// emit it before write() returns; waiting for the next one would wait forever).
+    drains: u64,
     finished: bool,
     waiting: Option<(WaitFor, SyncSender<StreamReply>)>,
     /// A WHATWG WritableStream's writer rather than a Node Writable.
@@ -194,6 +197,7 @@ impl StreamState {
             listeners: Vec::new(),
             error: None,
             closed: false,
+            drains: 0,
             finished: false,
             waiting: None,
             web,
@@ -207,7 +211,10 @@ impl StreamState {
     /// An event of the stream; `message` describes an `'error'` (made before the state was borrowed).
     fn on_event(&mut self, event: &str, arg: Option<JsVal>, message: Option<String>) {
         match event {
-            "drain" => self.answer(WaitFor::Drain, Ok(())),
+            "drain" => {
+                self.drains += 1;
+                self.answer(WaitFor::Drain, Ok(()));
+            }
             "finish" => {
                 self.finished = true;
                 self.answer(WaitFor::Finish, Ok(()));
@@ -305,7 +312,7 @@ pub fn cause(env: sys::napi_env, state: &SharedStreamState) -> Option<JsVal> {
 
 /// Handles a request of the encode thread (on the JS thread).
 pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent) {
-    let (reply, stream) = {
+    let (reply, stream, drains) = {
         let s = state.borrow();
         let reply = match &event {
             StreamEvent::Write { reply, .. } | StreamEvent::End { reply } => reply.clone(),
@@ -318,7 +325,7 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
             let _ = reply.send(Err("the encode is over".into()));
             return;
         };
-        (reply, stream)
+        (reply, stream, s.drains)
     };
     if state.borrow().web {
         return handle_web(env, state, stream, event, reply);
@@ -350,7 +357,7 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
         Ok(_) if s.broken().is_some() => {
             let _ = reply.send(Err(s.broken().unwrap_or_default()));
         }
-        Ok(accepted) if wait == WaitFor::Drain && accepted.boolean() != Some(false) => {
+        Ok(accepted) if wait == WaitFor::Drain && (accepted.boolean() != Some(false) || s.drains != drains) => {
             let _ = reply.send(Ok(()));
         }
         Ok(_) if wait == WaitFor::Finish && s.finished => {
