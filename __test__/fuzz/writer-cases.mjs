@@ -549,7 +549,7 @@ function act(ctx, what, origin) {
     case 'framesWritten': return checkFramesWritten(ctx, label);
     case 'dispose': ctx.abortCalled = true; ctx.mayEnd = true; return call(ctx, label, () => w[Symbol.asyncDispose](), { kind: 'abort' });
     case 'writableEnd': {
-      ctx.closeCalled = true;
+      ctx.closeRequested = true; // (the Writable's final() calls close() once its writes are done)
       ctx.mayEnd = true;
       let s;
       try { s = w.writable(); } catch (e) { return fail(ctx, `${label}: writable() threw`, brief(e)); }
@@ -652,21 +652,22 @@ async function runOp(ctx, op, i) {
       let s;
       try { s = w.writable(); } catch (e) { fail(ctx, `${label}: writable() threw`, brief(e)); return; }
       s.on('error', () => {});
-      ctx.anyCause = true; // a chunk it fails destroys the Writable, which aborts the writer with that error
+      // a chunk it fails (a write after close(), say) destroys the Writable, which aborts the writer with that error
+      ctx.anyCause = ctx.mayEnd = ctx.endRequested = true;
       const over = new Promise((resolve) => { s.once('close', resolve); s.once('finish', resolve); });
       const written = (chunk) => new Promise((resolve) => { s.write(chunk, () => resolve()); });
       if (op.what === 'write') { await settle(ctx, written(goodFrame(ctx)), label); return; }
       // a failed chunk destroys the Writable, which aborts the writer with that error (its cause)
-      if (op.what === 'writeBad') ctx.mayEnd = ctx.abortCalled = ctx.anyCause = true;
+      if (op.what === 'writeBad') ctx.mayEnd = ctx.endRequested = ctx.anyCause = true;
       if (op.what === 'destroy') {
-        ctx.mayEnd = ctx.abortCalled = true;
+        ctx.mayEnd = ctx.endRequested = true;
         const e = new Error('destroyed by the fuzz');
         ctx.abortCauses.add(e);
         s.destroy(e);
       }
       if (op.what === 'writeBad') s.write(new Uint8Array(3));
       if (op.what === 'end' || op.what === 'writeEnd') {
-        ctx.mayEnd = ctx.closeCalled = true;
+        ctx.mayEnd = ctx.closeRequested = true;
         if (op.what === 'writeEnd') s.write(goodFrame(ctx));
         s.end();
       }
@@ -702,7 +703,7 @@ function doCloseWith(ctx, label, args) {
 /** Runs one writer case (for cases.mjs's runCase); `allowFile` names the one file it may leave. */
 export async function runWriterCall(spec, ctx, allowFile) {
   Object.assign(ctx, {
-    w: null, geo: null, failures: [], pending: [], abortCauses: new Set([undefined]), mayEnd: false, closeCalled: false, abortCalled: false,
+    w: null, geo: null, failures: [], pending: [], abortCauses: new Set([undefined]), mayEnd: false, closeCalled: false, abortCalled: false, closeRequested: false, endRequested: false,
     closePromise: null, closedOk: false, lastFramesWritten: 0, fills: 1, lastData: null, lastWrite: null, afterCall: null, hang: null,
     open: spec.open, destFile: null, counter: null, streamEnded: true, closeError: null, anyCause: false,
   });
@@ -750,12 +751,12 @@ export async function runWriterCall(spec, ctx, allowFile) {
   if (opened && opened.value instanceof VideoWriter) {
     ctx.w = opened.value;
     for (let i = 0; i < spec.ops.length && !ctx.hang; i++) await runOp(ctx, spec.ops[i], i);
-    if (spec.finalClose && !ctx.hang && !ctx.closeCalled && !ctx.abortCalled) await settle(ctx, doClose(ctx, 'final close'), 'final close');
+    if (spec.finalClose && !ctx.hang && !ctx.closeCalled && !ctx.abortCalled && !ctx.closeRequested && !ctx.endRequested) await settle(ctx, doClose(ctx, 'final close'), 'final close');
     // a close() made by the Writable (its final()) is seen through the Promise every close() returns
-    else if (ctx.closeCalled && !ctx.closePromise && !ctx.hang) await settle(ctx, doClose(ctx, 'close after the Writable ended'), 'close after the Writable ended');
+    else if ((ctx.closeCalled || ctx.closeRequested) && !ctx.closePromise && !ctx.hang) await settle(ctx, doClose(ctx, 'close after the Writable ended'), 'close after the Writable ended');
     // every writer ends aborted (a no-op once closed): abort() resolves once the output is discarded
     if (!ctx.hang) await settle(ctx, call(ctx, 'cleanup abort', () => ctx.w.abort(), { kind: 'abort' }), 'cleanup abort');
-    outcome = ctx.closedOk ? 'ok' : ctx.closeError ? `close-${ctx.isUserThrown(ctx.closeError) ? 'user' : ctx.closeError.code}` : ctx.abortCalled ? 'aborted' : 'unclosed';
+    outcome = ctx.closedOk ? 'ok' : ctx.closeError ? `close-${ctx.isUserThrown(ctx.closeError) ? 'user' : ctx.closeError.code}` : ctx.abortCalled || ctx.endRequested ? 'aborted' : 'unclosed';
   } else if (opened && opened.error !== undefined) {
     outcome = `open-${ctx.isUserThrown(opened.error) ? 'user' : opened.error?.code}`;
   } else {
