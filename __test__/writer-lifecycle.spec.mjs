@@ -378,6 +378,37 @@ test('a stream that emits \'drain\' inside write() (returning false) is not wait
   t.is(closed?.bytes, bytes, `close(): ${JSON.stringify(closed)}`);
 });
 
+test('a setter a program put on Object.prototype or Array.prototype never runs while the writer\'s state is held (close() from it threw "RefCell already mutably borrowed")', async (t) => {
+  // (framecodec keeps a primitive abort reason or thrown value in a holder it makes; setting it there must not run user code)
+  for (const proto of [Array.prototype, Object.prototype]) {
+    for (const key of ['0', 'value']) {
+      const writer = await VideoWriter.toBuffer('mp4', options());
+      await writer.write(frameOf(0));
+      let got = '';
+      let inside = false;
+      Object.defineProperty(proto, key, {
+        set(v) {
+          if (!inside) {
+            inside = true;
+            try { const p = writer.close(); p.catch(() => {}); got += 'Promise '; } catch (e) { got += `threw ${e.message} `; }
+            inside = false;
+          }
+          Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+        },
+        configurable: true,
+      });
+      let aborted;
+      try {
+        aborted = await writer.abort('a primitive reason').then(() => 'resolved', (e) => `rejected: ${e?.message}`);
+      } finally {
+        delete proto[key];
+      }
+      t.is(aborted, 'resolved');
+      t.false(got.includes('threw'), `${key} setter: close() ${got}`);
+    }
+  }
+});
+
 test('refilling the buffer before write() resolves is the caller\'s race, but never a crash: detaching it is refused or copied', async (t) => {
   const writer = await VideoWriter.toBuffer('mp4', options());
   const frame = frameOf(0);
