@@ -189,7 +189,8 @@ impl VideoWriter {
             }
             let (deferred, promise) = js::promise(raw)?;
             // (the refusal's error is made before the state is borrowed: making an Error sets properties)
-            let refusal = self.state.borrow().refusal("close()").map(|failure| failure_value(raw, failure));
+            let refusal = self.state.borrow().refusal("close()");
+            let refusal = refusal.map(|failure| failure_value(raw, failure));
             let mut state = self.state.borrow_mut();
             match refusal {
                 Some(error) => {
