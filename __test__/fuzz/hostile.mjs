@@ -353,7 +353,7 @@ async function hostileWrites(method, dir, frames, batches, when, hostile) {
     const intact = frames.subarray(i * BATCH * FRAME, (i + 1) * BATCH * FRAME);
     called = i + 1;
     const p = w.writer.write(batches[i]).catch((e) => {
-      if (e?.code === 'ERR_INVALID_ARG_VALUE' && when === 'before') return w.writer.write(intact.slice()); // (refused: written again, in order? see below)
+      if (e?.code === 'ERR_INVALID_ARG_VALUE' && when === 'before') return w.writer.write(intact.slice()); // refused: an intact copy instead
       throw e;
     });
     if (when === 'sync') { fired = true; hostile(batches[i], i); }

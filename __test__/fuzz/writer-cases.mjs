@@ -3,8 +3,9 @@
 // every kind (typed arrays of every type and length, shapes, layouts, Proxies, getters that call
 // close() / abort() / write() on the same writer while it reads them, detached, resizable and shared
 // buffers, buffers refilled or detached while their write is pending), writeAudio(), close(), abort(),
-// framesWritten, writable(), Symbol.asyncDispose, awaited or not — and re-entrant user callbacks
-// (onProgress, the stream's methods, the signal's reason and removeEventListener) that call the writer.
+// framesWritten, writable(), Symbol.asyncDispose, gc(), awaited or not — and re-entrant user callbacks
+// (onProgress, a Writable's or a WHATWG writer's methods, the signal's reason and removeEventListener)
+// that call the writer; streams that drain or finish inside the call, or fail with odd values.
 //
 // The property: no method throws synchronously, each returns a Promise that settles in bounded time,
 // resolving or rejecting with a documented code and Node's class for it (user exceptions by identity,
@@ -335,7 +336,7 @@ function buildOptions(spec, ctx, { forStream, format }) {
   return { v: w.v, geo, good: good && w.keeps };
 }
 
-/** The frames of a write() described by `f`, for the writer's frame `fr`; `valid` if they must be accepted. */
+/** The frames of a write() described by `f`, for the writer's frame; `valid` if they must be accepted. */
 function buildFrames(f, ctx) {
   const fr = frameOf(ctx.geo) ?? frameOf({ w: 16, h: 16, layout: 'NCHW', c: 3 });
   switch (f.t) {
