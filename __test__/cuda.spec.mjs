@@ -292,3 +292,25 @@ fakeDriverTest('CUDA (needs the stand-in driver): where the driver refuses the s
     t.false(fs.existsSync(out));
   }
 });
+
+gpuTest('cuda.upload() takes the bytes after reading shape and layout: a getter there that shrinks or detaches the data is refused, not read (it crashed)', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const child = `
+    const { cuda } = require(${JSON.stringify(path.resolve('index.js'))});
+    const len = 3 * 64 * 64 * 4;
+    const out = [];
+    for (const how of ['resize', 'detach']) {
+      const ab = how === 'resize' ? new ArrayBuffer(len, { maxByteLength: 2 * len }) : new ArrayBuffer(len);
+      const data = new Uint8Array(ab);
+      try {
+        cuda.upload({ data, get shape() { if (how === 'resize') ab.resize(0); else structuredClone(ab, { transfer: [ab] }); return [4, 3, 64, 64]; } }).free();
+        out.push(how + ': uploaded');
+      } catch (e) {
+        out.push(how + ': ' + e.code);
+      }
+    }
+    console.log(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ['-e', child], { env: process.env, encoding: 'utf8' });
+  t.is(r.signal, null, `the process crashed: ${r.signal} ${r.stderr.slice(-300)}`);
+  t.deepEqual(JSON.parse(r.stdout.trim() || 'null'), ['resize: ERR_INVALID_ARG_VALUE', 'detach: ERR_INVALID_ARG_VALUE']);
+});

@@ -4,10 +4,15 @@
 // Error of a documented `code` and Node's class for it (user code's own exceptions pass through
 // unchanged); never a crash, a hang, an uncoded error or a file left behind (see fuzz/cases.mjs).
 //
+// The writer's fuzz (fuzz/writer-cases.mjs) opens VideoWriters with random options and makes random
+// sequences of calls on them — frames of every kind, re-entrant getters and callbacks that call the
+// writer back, buffers detached or shrunk while written — with the same property, plus the writer's
+// state machine (design §3).
+//
 // The cases run in child processes (fuzz/batch.mjs), two at a time, so a crash fails this test and
 // names the case that was running. The seed is printed; FRAMECODEC_FUZZ_SEED=<n> replays a run, and
-//   node __test__/fuzz/batch.mjs --seed <n> --batch <b> --count <N> --from <i> --to <i+1> --print
-// replays one case (the failure report gives b, N and i).
+//   node __test__/fuzz/batch.mjs [--kind writer] --seed <n> --batch <b> --count <N> --from <i> --to <i+1> --print
+// replays one case (the failure report gives the kind, b, N and i).
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,15 +25,17 @@ const BATCH = path.join(here, 'fuzz', 'batch.mjs');
 const SEED = process.env.FRAMECODEC_FUZZ_SEED !== undefined ? Number(process.env.FRAMECODEC_FUZZ_SEED) : 20261201;
 const BATCHES = 8;
 const PER_BATCH = 3000; // 24 000 cases in all
+const WRITER_BATCHES = 8;
+const WRITER_PER_BATCH = 1500; // 12 000 writers in all
 const PARALLEL = 2;
 const CHILD_LIMIT_MS = 150_000; // one child's wall-clock bound (a case that hangs is also cut at 20 s)
 const MAX_RESTARTS = 25; // per batch: after a crash or hang, the batch goes on from the next case
 
 /** Run one child over cases [from, to) of a batch; resolves with its exit and its result lines. */
-function runChild(batch, from, root, resultsFile, { count, env }) {
+function runChild(batch, from, root, resultsFile, { count, env, kind }) {
   return new Promise((resolve) => {
     fs.writeFileSync(resultsFile, '');
-    const child = spawn(process.execPath, [BATCH, '--seed', String(SEED), '--batch', String(batch), '--count', String(count), '--from', String(from), '--to', String(count), '--results', resultsFile, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ['--expose-gc', BATCH, '--kind', kind, '--seed', String(SEED), '--batch', String(batch), '--count', String(count), '--from', String(from), '--to', String(count), '--results', resultsFile, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT_MS);
@@ -41,13 +48,13 @@ function runChild(batch, from, root, resultsFile, { count, env }) {
 }
 
 /** All cases of one batch, restarting after a crash or hang; returns its tallies and failures. */
-async function runBatch(batch, workDir, { count = PER_BATCH, env = {} } = {}) {
-  const root = fs.mkdtempSync(path.join(workDir, `b${batch}-`));
-  const resultsFile = path.join(workDir, `b${batch}.jsonl`);
+async function runBatch(batch, workDir, { count = PER_BATCH, env = {}, kind = 'encoder' } = {}) {
+  const root = fs.mkdtempSync(path.join(workDir, `${kind}-b${batch}-`));
+  const resultsFile = path.join(workDir, `${kind}-b${batch}.jsonl`);
   const out = { ended: 0, outcomes: {}, failures: [] };
   let from = 0;
   for (let restarts = 0; from < count; restarts++) {
-    const r = await runChild(batch, from, root, resultsFile, { count, env });
+    const r = await runChild(batch, from, root, resultsFile, { count, env, kind });
     let last = -1;
     let done = false;
     const endedHere = new Set();
@@ -65,7 +72,7 @@ async function runBatch(batch, workDir, { count = PER_BATCH, env = {} } = {}) {
     if (!hung) {
       // a crash: the case that was running is the culprit
       const spec = (r.lines.find((l) => l.start === last) ?? {}).spec;
-      out.failures.push({ batch, i: last, sig: `child crashed (exit ${r.code}, signal ${r.signal})`, detail: r.stderr.split('\n').filter(Boolean).slice(-6).join(' | ').slice(0, 600), spec: spec ?? `(see the case: --batch ${batch} --from ${last})` });
+      out.failures.push({ batch, i: last, sig: `child crashed (exit ${r.code}, signal ${r.signal})`, detail: r.stderr.split('\n').filter(Boolean).slice(-6).join(' | ').slice(0, 600), spec: spec ?? `(see the case: --kind ${kind} --batch ${batch} --from ${last})` });
       if (!endedHere.has(last)) out.ended++;
     }
     if (restarts >= MAX_RESTARTS) {
@@ -78,18 +85,17 @@ async function runBatch(batch, workDir, { count = PER_BATCH, env = {} } = {}) {
   return out;
 }
 
-test('fuzz: every call succeeds or fails with a documented code and class; no crash, hang or leftover file', async (t) => {
-  t.timeout(8 * 60_000);
-  t.log(`seed ${SEED} (set FRAMECODEC_FUZZ_SEED to change it), ${BATCHES} batches × ${PER_BATCH} cases, ${PARALLEL} children at a time`);
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'framecodec-fuzz-'));
+/** Runs `batches` batches of `kind` two at a time; returns the tallies and the failures by signature. */
+async function runFuzz(t, kind, batches, perBatch) {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `framecodec-fuzz-${kind}-`));
   t.teardown(() => fs.rmSync(workDir, { recursive: true, force: true }));
   const started = Date.now();
   const results = [];
   let next = 0;
   await Promise.all(Array.from({ length: PARALLEL }, async () => {
-    while (next < BATCHES) {
+    while (next < batches) {
       const b = next++;
-      results[b] = await runBatch(b, workDir);
+      results[b] = await runBatch(b, workDir, { kind, count: perBatch });
     }
   }));
   const ended = results.reduce((a, r) => a + r.ended, 0);
@@ -105,8 +111,24 @@ test('fuzz: every call succeeds or fails with a documented code and class; no cr
     bySig.get(f.sig).n++;
   }
   const report = [...bySig].map(([sig, { n, first }]) => `${n} × ${sig}\n    ${first.detail}\n    case: batch ${first.batch} index ${first.i} (seed ${SEED}): ${first.spec}`).join('\n');
-  if (bySig.size) t.log(`${failures.length} failing cases, ${bySig.size} distinct:\n${report}\nreplay one: node __test__/fuzz/batch.mjs --seed ${SEED} --batch B --count ${PER_BATCH} --from I --to I+1 --print`);
+  if (bySig.size) t.log(`${failures.length} failing cases, ${bySig.size} distinct:\n${report}\nreplay one: node __test__/fuzz/batch.mjs --kind ${kind} --seed ${SEED} --batch B --count ${perBatch} --from I --to I+1 --print`);
+  return { ended, successes, bySig };
+}
+
+test.serial('fuzz: every call succeeds or fails with a documented code and class; no crash, hang or leftover file', async (t) => {
+  t.timeout(8 * 60_000);
+  t.log(`seed ${SEED} (set FRAMECODEC_FUZZ_SEED to change it), ${BATCHES} batches × ${PER_BATCH} cases, ${PARALLEL} children at a time`);
+  const { ended, bySig } = await runFuzz(t, 'encoder', BATCHES, PER_BATCH);
   t.true(ended >= 10_000, `at least 10 000 cases ran (${ended})`);
+  t.is(bySig.size, 0, 'no case broke the contract');
+});
+
+test.serial('writer fuzz: random openers and call sequences, re-entrant callbacks, buffers detached while written: every call settles as the contract says; no crash, hang, unhandled rejection or leftover file', async (t) => {
+  t.timeout(8 * 60_000);
+  t.log(`seed ${SEED} (set FRAMECODEC_FUZZ_SEED to change it), ${WRITER_BATCHES} batches × ${WRITER_PER_BATCH} writers, ${PARALLEL} children at a time`);
+  const { ended, successes, bySig } = await runFuzz(t, 'writer', WRITER_BATCHES, WRITER_PER_BATCH);
+  t.true(ended >= 0.9 * WRITER_BATCHES * WRITER_PER_BATCH, `most cases ran (${ended})`);
+  t.true(successes >= 100, `at least 100 writers closed with a result (${successes})`);
   t.is(bySig.size, 0, 'no case broke the contract');
 });
 

@@ -296,6 +296,119 @@ test('a failure before close(): later write() and close() reject with that error
   t.is(writer.close(), writer.close());
 });
 
+test('a throwing onProgress ends the writer: later write() and close() reject with what it threw, at once (they hung)', async (t) => {
+  for (const thrown of [new Error('progress handler failed'), 'a string', undefined]) {
+    let calls = 0;
+    // (mpeg4 has no lookahead: the first frame written is encoded, and reported, at once)
+    const writer = await VideoWriter.toBuffer('nut', options({ codec: 'mpeg4', onProgress: () => { calls++; throw thrown; } }));
+    const first = await writer.write(frameOf(0)).then(() => 'written', (e) => e);
+    // wait until the job has settled (the throw stopped it): then nothing is running any more
+    for (let i = 0; i < 400 && calls === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    t.is(calls, 1, 'onProgress was called (and threw)');
+    await new Promise((r) => setTimeout(r, 100));
+    const later = (p) => Promise.race([p.then(() => 'resolved', (e) => ({ e })), new Promise((r) => setTimeout(() => r('pending after 5 s'), 5000))]);
+    const written = await later(writer.write(frameOf(1)));
+    const closed = await later(writer.close());
+    t.true(first === 'written' || first === thrown);
+    for (const [what, got] of [['write()', written], ['close()', closed]]) {
+      t.true(typeof got === 'object' && 'e' in got && got.e === thrown, `${what} after the throw (${String(thrown)}) rejects with it: ${String(got?.e ?? got)}`);
+    }
+    t.is(await writer.abort(), undefined);
+  }
+});
+
+/** Calls each writer method as user code would; returns what each call gave: a Promise, or what it threw. */
+function callEach(writer) {
+  const calls = { write: () => writer.write(frameOf(0)), writeAudio: () => writer.writeAudio(new Float32Array(8)), close: () => writer.close(), abort: () => writer.abort(new Error('re-entrant')) };
+  const got = {};
+  for (const [name, call] of Object.entries(calls)) {
+    try {
+      const p = call();
+      p.catch(() => {});
+      got[name] = p instanceof Promise ? 'Promise' : typeof p;
+    } catch (e) {
+      got[name] = `threw ${e?.message}`;
+    }
+  }
+  return got;
+}
+
+test('the writer settling reads signal.reason: a getter there may call the writer, which never throws (it threw "RefCell already borrowed")', async (t) => {
+  const ac = new AbortController();
+  const reason = new Error('the reason');
+  let writer = null;
+  const seen = [];
+  Object.defineProperty(ac.signal, 'reason', { get() { if (writer) seen.push(callEach(writer)); return reason; } });
+  writer = await VideoWriter.toBuffer('mp4', options({ signal: ac.signal }));
+  await writer.write(frameOf(0));
+  ac.abort(reason);
+  const closed = await writer.close().then(() => null, (e) => e);
+  checkAbortError(t, closed, reason);
+  t.true(seen.length > 0, 'framecodec read signal.reason');
+  for (const got of seen) t.deepEqual(got, { write: 'Promise', writeAudio: 'Promise', close: 'Promise', abort: 'Promise' });
+});
+
+test('the writer settling takes its listeners off the stream: a removeListener there may call the writer, which never throws (it threw "RefCell already mutably borrowed")', async (t) => {
+  for (const end of ['close', 'abort']) {
+    const sink = collector();
+    sink.done.catch(() => {});
+    let writer = null;
+    const seen = [];
+    const removeListener = sink.removeListener.bind(sink);
+    sink.removeListener = (...args) => { if (writer) seen.push(callEach(writer)); return removeListener(...args); };
+    writer = await VideoWriter.toStream(sink, 'ts', options());
+    await writer.write(frameOf(0));
+    if (end === 'close') await writer.close().catch(() => {});
+    else await writer.abort();
+    t.true(seen.length > 0, `${end}: framecodec removed its listeners`);
+    for (const got of seen) t.deepEqual(got, { write: 'Promise', writeAudio: 'Promise', close: 'Promise', abort: 'Promise' }, end);
+  }
+});
+
+test('a stream that emits \'drain\' inside write() (returning false) is not waited on forever (close() hung)', async (t) => {
+  const { EventEmitter } = await import('node:events');
+  const stream = new EventEmitter();
+  let bytes = 0;
+  stream.write = (chunk) => { bytes += chunk.length; stream.emit('drain'); return false; };
+  stream.end = () => { setImmediate(() => stream.emit('finish')); return stream; };
+  const writer = await VideoWriter.toStream(stream, 'ts', options());
+  for (let i = 0; i < 3; i++) await writer.write(frameOf(i));
+  const closed = await Promise.race([writer.close(), new Promise((r) => setTimeout(() => r('pending after 5 s'), 5000))]);
+  if (closed === 'pending after 5 s') await writer.abort();
+  t.is(closed?.bytes, bytes, `close(): ${JSON.stringify(closed)}`);
+});
+
+test('a setter a program put on Object.prototype or Array.prototype never runs while the writer\'s state is held (close() from it threw "RefCell already mutably borrowed")', async (t) => {
+  // (framecodec keeps a primitive abort reason or thrown value in a holder it makes; setting it there must not run user code)
+  for (const proto of [Array.prototype, Object.prototype]) {
+    for (const key of ['0', 'value']) {
+      const writer = await VideoWriter.toBuffer('mp4', options());
+      await writer.write(frameOf(0));
+      let got = '';
+      let inside = false;
+      Object.defineProperty(proto, key, {
+        set(v) {
+          if (!inside) {
+            inside = true;
+            try { const p = writer.close(); p.catch(() => {}); got += 'Promise '; } catch (e) { got += `threw ${e.message} `; }
+            inside = false;
+          }
+          Object.defineProperty(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+        },
+        configurable: true,
+      });
+      let aborted;
+      try {
+        aborted = await writer.abort('a primitive reason').then(() => 'resolved', (e) => `rejected: ${e?.message}`);
+      } finally {
+        delete proto[key];
+      }
+      t.is(aborted, 'resolved');
+      t.false(got.includes('threw'), `${key} setter: close() ${got}`);
+    }
+  }
+});
+
 test('refilling the buffer before write() resolves is the caller\'s race, but never a crash: detaching it is refused or copied', async (t) => {
   const writer = await VideoWriter.toBuffer('mp4', options());
   const frame = frameOf(0);

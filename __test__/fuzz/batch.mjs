@@ -1,7 +1,8 @@
 // Child process of fuzz.spec.mjs: runs cases [from, to) of batch `batch` of the fuzz seeded `seed`.
-//   node __test__/fuzz/batch.mjs --seed S --batch B --count N --from I --to J --results FILE --root DIR
-// Case i of the batch is the i-th value fast-check samples from `caseSpec` with seed S+B (so any case
-// replays from its seed, batch and index). Results are JSON lines appended synchronously to FILE
+//   node __test__/fuzz/batch.mjs [--kind writer] --seed S --batch B --count N --from I --to J --results FILE --root DIR
+// Case i of the batch is the i-th value fast-check samples from `caseSpec` (VideoEncoder, cases.mjs) or,
+// with --kind writer, `writerCaseSpec` (VideoWriter, writer-cases.mjs) with seed S+B (so any case
+// replays from its kind, seed, batch and index). Results are JSON lines appended synchronously to FILE
 // (they survive a crash): {start: i, spec} before each case, then {i, outcome} or {i, failure, spec}, and
 // {done: true} at the end. With --print, each case's description and outcome go to stdout too.
 import fc from 'fast-check';
@@ -9,12 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { caseSpec, runCase, Ctx, restoreSandbox } from './cases.mjs';
+import { writerCaseSpec, runWriterCall } from './writer-cases.mjs';
 
 const { values: a } = parseArgs({
   options: {
     seed: { type: 'string' }, batch: { type: 'string', default: '0' }, count: { type: 'string' },
     from: { type: 'string', default: '0' }, to: { type: 'string' }, results: { type: 'string' },
-    root: { type: 'string' }, print: { type: 'boolean', default: false },
+    root: { type: 'string' }, print: { type: 'boolean', default: false }, kind: { type: 'string', default: 'encoder' },
   },
 });
 const seed = Number(a.seed);
@@ -45,7 +47,8 @@ process.on('unhandledRejection', (e) => {
   emit({ i: current, failure: { sig: 'unhandled rejection', detail: String(e?.stack ?? e).slice(0, 500) }, spec: currentSpec });
 });
 
-const specs = fc.sample(caseSpec, { seed: seed + batch, numRuns: count });
+const writer = a.kind === 'writer';
+const specs = fc.sample(writer ? writerCaseSpec : caseSpec, { seed: seed + batch, numRuns: count });
 for (let i = from; i < to; i++) {
   current = i;
   currentSpec = fc.stringify(specs[i]).slice(0, 4000);
@@ -54,7 +57,7 @@ for (let i = from; i < to; i++) {
   const ctx = new Ctx(dirs);
   let r;
   try {
-    r = await runCase(specs[i], ctx);
+    r = await runCase(specs[i], ctx, writer ? runWriterCall : undefined);
   } catch (e) {
     r = { failure: { sig: 'fuzz harness error', detail: String(e?.stack ?? e).slice(0, 500) } };
   }

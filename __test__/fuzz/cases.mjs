@@ -42,7 +42,7 @@ const tag = (t, extra = {}) => ({ __fz: t, ...extra });
 const maybe = (arb, pct) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 100 - pct }, { arbitrary: arb, weight: pct });
 
 /** A value of any JS type (tagged descriptions for the ones that are not plain data). */
-const leaf = fc.oneof(
+export const leaf = fc.oneof(
   fc.constant(undefined),
   fc.constant(null),
   fc.boolean(),
@@ -68,7 +68,7 @@ export const anyValue = fc.letrec((tie) => ({
   obj: fc.dictionary(fc.string({ maxLength: 6 }), tie('v'), { maxKeys: 4 }),
 })).v;
 
-const dim = fc.oneof(
+export const dim = fc.oneof(
   { arbitrary: fc.integer({ min: 1, max: 24 }), weight: 6 },
   { arbitrary: fc.constantFrom(0, -1, -16, 0.5, 16.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32 + 16, 2 ** 53, 2 ** 53 + 2, 1e308, 16385, -0), weight: 3 },
   { arbitrary: fc.constantFrom(16n, 3n, -1n, 2n ** 64n), weight: 1 },
@@ -76,14 +76,14 @@ const dim = fc.oneof(
   { arbitrary: anyValue, weight: 1 },
 );
 
-const shapeWrap = fc.constantFrom('plain', 'plain', 'plain', 'proxy', 'frozen', 'getterDims', 'int32Array', 'float64Array', 'extraProps', 'sparse', 'throwingIndex', 'arrayLike');
+export const shapeWrap = fc.constantFrom('plain', 'plain', 'plain', 'proxy', 'frozen', 'getterDims', 'int32Array', 'float64Array', 'extraProps', 'sparse', 'throwingIndex', 'arrayLike');
 const shapeSpec = fc.oneof(
   { arbitrary: fc.record({ dims: fc.array(dim, { minLength: 0, maxLength: 6 }), wrap: shapeWrap }), weight: 4 },
   { arbitrary: fc.record({ value: anyValue }), weight: 1 },
 );
 
-const TYPED = ['Uint8Array', 'Uint8ClampedArray', 'Buffer', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'DataView', 'ArrayBuffer', 'SharedUint8Array', 'ResizableUint8Array', 'LengthTrackingUint8Array', 'DetachedUint8Array'];
-const UINT8 = new Set(['Uint8Array', 'Uint8ClampedArray', 'Buffer', 'SharedUint8Array', 'ResizableUint8Array', 'LengthTrackingUint8Array']);
+export const TYPED = ['Uint8Array', 'Uint8ClampedArray', 'Buffer', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'DataView', 'ArrayBuffer', 'SharedUint8Array', 'ResizableUint8Array', 'LengthTrackingUint8Array', 'DetachedUint8Array'];
+export const UINT8 = new Set(['Uint8Array', 'Uint8ClampedArray', 'Buffer', 'SharedUint8Array', 'ResizableUint8Array', 'LengthTrackingUint8Array']);
 
 /** Bytes: a typed array / buffer of some kind, length either the shape's byte count or another. */
 const dataSpec = fc.record({
@@ -108,7 +108,7 @@ const goodGeometry = fc.record({
   c: fc.constantFrom(3, 3, 4, 1, 2, 5, 32),
 });
 
-const objWrap = fc.constantFrom('plain', 'plain', 'plain', 'frozen', 'proxy', 'getters', 'nullProto', 'classInstance', 'throwingGetter', 'throwingProxy');
+export const objWrap = fc.constantFrom('plain', 'plain', 'plain', 'frozen', 'proxy', 'getters', 'nullProto', 'classInstance', 'throwingGetter', 'throwingProxy');
 
 export const framesSpec = fc.oneof(
   // { data, shape, layout } with a geometry of small dims
@@ -130,7 +130,7 @@ export const framesSpec = fc.oneof(
   { arbitrary: fc.record({ t: fc.constant('value'), value: anyValue }), weight: 2 },
 );
 
-const frameRate = fc.oneof(
+export const frameRate = fc.oneof(
   { arbitrary: fc.constantFrom(30, 25, 29.97, 23.976, 59.94, 1, 0.5, 120, 1e-9), weight: 4 },
   { arbitrary: fc.double(), weight: 2 },
   { arbitrary: fc.constantFrom(0, -0, -30, NaN, Infinity, -Infinity, 1e308, 2 ** 53, Number.MIN_VALUE), weight: 2 },
@@ -152,27 +152,27 @@ const encSpec = fc.record({
   offset: fc.constantFrom(0, 0, 5),
 });
 
-const FORMATS = ['mp4', 'mov', 'mkv', 'webm', 'avi', 'flv', 'gif', 'ts', 'nut', 'matroska', 'mpegts', 'y4m', 'rawvideo', 'mjpeg', 'apng', 'framemd5', 'md5', 'crc', 'ico', 'image2', 'hls', 'segment', 'tee', 'dash', 'null', 'fifo', 'pipe', 'MP4', '.mp4', 'mp4 ', 'Mkv', '', 'foo', 'con', 'mp4\u0000', 'file', 'ismv', 'f4v', '3gp', 'ogg', 'wav', 'h264', 'hevc', 'ivf', 'm4v', 'mxf', 'dv', 'swf', 'asf', 'wtv', 'a'.repeat(300)];
-const formatSpec = fc.oneof(
+export const FORMATS = ['mp4', 'mov', 'mkv', 'webm', 'avi', 'flv', 'gif', 'ts', 'nut', 'matroska', 'mpegts', 'y4m', 'rawvideo', 'mjpeg', 'apng', 'framemd5', 'md5', 'crc', 'ico', 'image2', 'hls', 'segment', 'tee', 'dash', 'null', 'fifo', 'pipe', 'MP4', '.mp4', 'mp4 ', 'Mkv', '', 'foo', 'con', 'mp4\u0000', 'file', 'ismv', 'f4v', '3gp', 'ogg', 'wav', 'h264', 'hevc', 'ivf', 'm4v', 'mxf', 'dv', 'swf', 'asf', 'wtv', 'a'.repeat(300)];
+export const formatSpec = fc.oneof(
   { arbitrary: fc.constantFrom(...FORMATS), weight: 6 },
   { arbitrary: fc.constantFrom('mp4', 'mkv', 'nut', 'ts'), weight: 3 },
   { arbitrary: fc.string({ maxLength: 10 }), weight: 1 },
   { arbitrary: anyValue, weight: 1 },
 );
 
-const CODECS = ['libx264', 'h264', 'hevc', 'libx265', 'libvpx-vp9', 'libvpx', 'vp8', 'vp9', 'mpeg4', 'ffv1', 'rawvideo', 'gif', 'mjpeg', 'png', 'flv', 'mpeg2video', 'h264_nvenc', 'hevc_nvenc', 'av1', 'libaom-av1', 'libsvtav1', 'aac', 'opus', 'pcm_s16le', 'subrip', 'nope', '', 'LIBX264', 'copy', 'h264_vaapi', 'h264_v4l2m2m', 'libxvid', 'prores', 'dnxhd', 'utvideo', 'qtrle'];
-const PIXFMTS = ['yuv420p', 'yuv444p', 'yuv422p', 'nv12', 'gray', 'rgb24', 'bgr0', 'rgba', 'yuv420p10le', 'yuv444p10le', 'yuvj420p', 'pal8', 'p010le', 'cuda', 'nope', '', 'YUV420P', 'monob', 'gbrp', 'yuva420p'];
-const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'medium', 'veryslow', 'placebo', 'fast', 'p1', 'p7', 'slow', 'nope', '', 'ULTRAFAST', 0, 1, 4, 13, -1, 12.5];
+export const CODECS = ['libx264', 'h264', 'hevc', 'libx265', 'libvpx-vp9', 'libvpx', 'vp8', 'vp9', 'mpeg4', 'ffv1', 'rawvideo', 'gif', 'mjpeg', 'png', 'flv', 'mpeg2video', 'h264_nvenc', 'hevc_nvenc', 'av1', 'libaom-av1', 'libsvtav1', 'aac', 'opus', 'pcm_s16le', 'subrip', 'nope', '', 'LIBX264', 'copy', 'h264_vaapi', 'h264_v4l2m2m', 'libxvid', 'prores', 'dnxhd', 'utvideo', 'qtrle'];
+export const PIXFMTS = ['yuv420p', 'yuv444p', 'yuv422p', 'nv12', 'gray', 'rgb24', 'bgr0', 'rgba', 'yuv420p10le', 'yuv444p10le', 'yuvj420p', 'pal8', 'p010le', 'cuda', 'nope', '', 'YUV420P', 'monob', 'gbrp', 'yuva420p'];
+export const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'medium', 'veryslow', 'placebo', 'fast', 'p1', 'p7', 'slow', 'nope', '', 'ULTRAFAST', 0, 1, 4, 13, -1, 12.5];
 const EXTRA_KEYS = ['g', 'bf', 'threads', 'tune', 'movflags', 'profile', 'level', 'refs', 'b', 'maxrate', 'bufsize', 'qp', 'crf', 'preset', 'x264-params', 'x264opts', 'flags', 'flags2', 'colorspace', 'color_range', 'color_primaries', 'color_trc', 'deadline', 'cpu-used', 'row-mt', 'lossless', 'aq-mode', 'keyint_min', 'sc_threshold', 'fflags', 'avioflags', 'brand', 'frag_duration', 'hls_time', 'segment_time', 'protocol_whitelist', 'loop', 'final_delay', 'metadata', 'pix_fmt', 'r', 's', 'strict', 'qmin', 'qmax', 'me_range', 'partitions', 'wpredp', 'slices', 'thread_type', 'mbd', 'trellis', 'write_tmcd', 'use_editlist', 'cluster_size_limit', 'reserve_index_space', 'live', 'mpegts_flags', 'muxrate', 'passlogfile', 'stats', 'foo', '', '__proto__', 'constructor', 'toString'];
 const EXTRA_VALUES = ['+faststart', '+frag_keyframe+empty_moov', '+pass1', '+pass2', 'film', 'zerolatency', 'stillimage', 'stats=fz-stats.log', 'dump-yuv=fz.yuv', 'cqmfile=/etc/hostname', 'keyint=1', 'asm=AVX2', 'bt709', 'bt470bg', 'bt2020nc', 'pc', 'tv', 'baseline', 'high', 'high444', '4.1', 'realtime', 'good', 'abc', '', '1', '-1', '0', '1e9', 'nan', 'inf', '1:2', 'a'.repeat(1000), 1, 0, -1, 2, 60, 0.5, 1e9, -1e9, 2 ** 53, NaN, Infinity, true, false];
 const extraValue = fc.oneof({ arbitrary: fc.constantFrom(...EXTRA_VALUES), weight: 5 }, { arbitrary: anyValue, weight: 2 }, { arbitrary: fc.integer({ min: -100, max: 100 }), weight: 2 });
-const extraOptionsSpec = fc.oneof(
+export const extraOptionsSpec = fc.oneof(
   { arbitrary: fc.dictionary(fc.oneof({ arbitrary: fc.constantFrom(...EXTRA_KEYS), weight: 6 }, { arbitrary: fc.string({ maxLength: 8 }), weight: 1 }), extraValue, { maxKeys: 3 }), weight: 6 },
   { arbitrary: fc.record({ __fz: fc.constant('throwingGetterObject') }), weight: 1 },
   { arbitrary: anyValue, weight: 1 },
 );
 
-const signalSpec = fc.oneof(
+export const signalSpec = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('aborted'), reason: fc.constantFrom('undefined', 'error', 'string', 'object') }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('later'), ms: fc.integer({ min: 0, max: 30 }), reason: fc.constantFrom('undefined', 'error', 'string', 'object') }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('never') }), weight: 1 },
@@ -180,7 +180,7 @@ const signalSpec = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constantFrom('fakeObject', 'fakeProto', 'eventTarget', 'abortController') }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('value'), value: anyValue }), weight: 1 },
 );
-const progressSpec = fc.oneof(
+export const progressSpec = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('fn') }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('throws'), at: fc.integer({ min: 1, max: 4 }), what: fc.constantFrom('error', 'string', 'object', 'undefined') }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('async') }), weight: 1 },
@@ -221,14 +221,14 @@ const fileName = fc.oneof(
   { arbitrary: fc.constantFrom('out', 'a b', '.hidden', '..', '.', '', 'x'.repeat(227), 'x'.repeat(255), 'x'.repeat(256), 'x'.repeat(4096), 'dir', 'dir/', 'missing/deeper'), weight: 2 },
 );
 const ext = fc.constantFrom('.mp4', '.mp4', '.mkv', '.webm', '.ts', '.gif', '.nut', '.avi', '.mov', '', '.xyz', '.MP4', '.mp4.', '.tmp', '.framecodec-partial', '.png', '.ico', '.m3u8');
-const destSpec = fc.oneof(
+export const destSpec = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('path'), name: fileName, ext, how: fc.constantFrom('abs', 'abs', 'relative', 'dotdot', 'trailingSlash', 'existingDir', 'existingFile') }), weight: 8 },
   { arbitrary: fc.record({ kind: fc.constant('fileUrl'), name: fileName, ext, as: fc.constantFrom('string', 'URL', 'upper', 'localhost', 'remoteHost', 'encodedSlash', 'query') }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('scheme'), scheme: fc.constantFrom('http:', 'https:', 'rtmp:', 'pipe:', 'tcp:', 'udp:', 'data:', 'concat:', 'subfile:', 'crypto:', 'cache:', 'async:', 'tee:', 'fd:', 'unix:', 'md5:', 'ftp:', 'srt:', 'gopher:', 'HTTP:', 'jar:file:', 'blob:'), rest: fc.constantFrom('//127.0.0.1:1/x.mp4', '1', '0', 'x.mp4', '//[::1]:1/a.ts', '', 'x/y.mp4'), as: fc.constantFrom('string', 'string', 'URL') }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('value'), value: anyValue }), weight: 2 },
 );
 
-const streamSpec = fc.oneof(
+export const streamSpec = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constantFrom('collect', 'collect', 'collectSmallHwm', 'slow', 'passThrough', 'whatwg', 'whatwgSmallHwm') }), weight: 6 },
   { arbitrary: fc.record({ kind: fc.constantFrom('writeError', 'destroyLater', 'whatwgError', 'throwingWrite'), at: fc.integer({ min: 0, max: 3 }) }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constantFrom('destroyed', 'ended', 'finished', 'destroyedWithError', 'whatwgLocked', 'whatwgClosed', 'whatwgErrored', 'fakeWhatwg', 'readable', 'plainObject', 'plainWrite', 'proxyWritable', 'throwingGetter', 'writableFalse', 'nullProto', 'objectMode') }), weight: 4 },
@@ -331,7 +331,7 @@ export function value(spec, ctx) {
 
 const MAX_BYTES = 1 << 16;
 
-function typedArray(type, len, offset) {
+export function typedArray(type, len, offset) {
   const bytesPer = { Uint16Array: 2, Int16Array: 2, Uint32Array: 4, Int32Array: 4, Float32Array: 4, Float64Array: 8, BigInt64Array: 8, BigUint64Array: 8 }[type] ?? 1;
   const off = offset * bytesPer;
   const fill = (u8) => { for (let i = 0; i < u8.length; i++) u8[i] = (i * 37) & 255; return u8; };
@@ -360,7 +360,7 @@ function geoShape(geo) {
 }
 
 /** The shape array a spec asks for; `valid` says whether its wrapper keeps an array of the given numbers. */
-function wrapShape(dims, wrap, ctx) {
+export function wrapShape(dims, wrap, ctx) {
   switch (wrap) {
     case 'plain': return { v: [...dims], keeps: true };
     // A Proxy of an array is an array to JS (Array.isArray): accepted, or refused by a message that says Proxy
@@ -391,7 +391,7 @@ function buildData(d, wantLen) {
 }
 
 /** Wrap a frames/options object; `keeps` says whether the result reads as the same plain object. */
-function wrapObject(o, wrap, ctx) {
+export function wrapObject(o, wrap, ctx) {
   switch (wrap) {
     case 'plain': return { v: o, keeps: true };
     case 'frozen': return { v: Object.freeze(o), keeps: true };
@@ -491,11 +491,11 @@ export function buildEncoder(e) {
   return new VideoEncoder({ data: typedArray(e.type, len, e.offset), shape, layout: e.layout }, { frameRate: 30 });
 }
 
-function abortReason(r, ctx) {
+export function abortReason(r, ctx) {
   return r === 'undefined' ? undefined : r === 'error' ? new Error('reason') : r === 'string' ? 'a reason' : { reason: true };
 }
 
-function buildSignal(s, ctx) {
+export function buildSignal(s, ctx) {
   switch (s.kind) {
     case 'aborted': { const c = new AbortController(); c.abort(abortReason(s.reason, ctx)); ctx.signal = c.signal; return c.signal; }
     case 'later': {
@@ -515,7 +515,7 @@ function buildSignal(s, ctx) {
   }
 }
 
-function buildProgress(p, ctx) {
+export function buildProgress(p, ctx) {
   switch (p.kind) {
     case 'fn': return () => {};
     case 'async': return async () => {}; // returns a Promise (ignored)
@@ -589,7 +589,7 @@ export function buildDest(d, ctx) {
   }
 }
 
-function collector(ctx, opts = {}) {
+export function collector(ctx, opts = {}) {
   const c = { bytes: 0, chunks: 0 };
   ctx.collectors.push(c);
   const w = new Writable({
@@ -675,7 +675,7 @@ export function buildStream(s, ctx) {
 
 // ---------------------------------------------------------------- judging
 
-function brief(v) {
+export function brief(v) {
   try {
     if (v instanceof Error) return `${v.constructor.name}(${JSON.stringify(v.code)}): ${String(v.message).slice(0, 160)}`;
     return `${typeof v} ${String(v).slice(0, 80)}`;
@@ -716,19 +716,20 @@ export function listTree(dir) {
 const TIMEOUT_MS = 20_000;
 export class Hang extends Error {}
 
-function withTimeout(p, ms) {
+export function withTimeout(p, ms) {
   let t;
   return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Hang(`did not settle within ${ms} ms`)), ms); })]).finally(() => clearTimeout(t));
 }
 
-/** Run one case; returns { outcome } (a short label) or { failure: { sig, detail } }. */
-export async function runCase(spec, ctx) {
+/** Run one case (`run` makes the call: the encoder's by default, the writer's from writer-cases.mjs);
+ * returns { outcome } (a short label) or { failure: { sig, detail } }. */
+export async function runCase(spec, ctx, run = runCall) {
   const { root } = ctx.dirs;
   const before = listTree(root);
   let dest = null; // the one new path a successful toFile may leave
   let result;
   try {
-    result = await runCall(spec, ctx, (p) => { dest = p; });
+    result = await run(spec, ctx, (p) => { dest = p; });
   } finally {
     ctx.cleanup();
   }

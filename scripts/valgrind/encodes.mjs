@@ -1,6 +1,8 @@
 // Encodes through every host conversion path, for scripts/valgrind/test.sh to run under memcheck
 // (`valgrind node --jitless`): the native kernel (NCHW, NHWC RGB, RGBA into yuv420p / yuv444p) and
-// swscale (nv12, 10-bit, gray, 4:2:2, gif's rgb8, libx264rgb), with toBuffer, toFile and toStream.
+// swscale (nv12, 10-bit, gray, 4:2:2, gif's rgb8, libx264rgb), with toBuffer, toFile and toStream;
+// then VideoWriter through each output: one frame per write() from a buffer refilled after each
+// write resolves, one write() of every frame, and batches of 2 and 1 as { data, shape }.
 // The frames are exact-size heap blocks, so a read past their end is an error; a width of 30 is not a
 // multiple of any SIMD vector, so every row ends in a partial vector.
 // FRAMECODEC_ADDON: another build's index.js (to check that the suite catches a known bug).
@@ -12,7 +14,7 @@ import { makeFramesNCHW, nchwToNhwc, nchwToRgba, wildAlpha } from '../../__test_
 import { collector } from '../../__test__/helpers/streams.mjs';
 
 const require = createRequire(import.meta.url);
-const { VideoEncoder } = require(process.env.FRAMECODEC_ADDON || '../../index.js');
+const { VideoEncoder, VideoWriter } = require(process.env.FRAMECODEC_ADDON || '../../index.js');
 
 const [n, h, w] = [3, 18, 30];
 const nchw = makeFramesNCHW(n, h, w, { seed: 9 });
@@ -34,6 +36,34 @@ const CASES = [
   ['swscale', 'NCHW', 'toBuffer', 'gif', {}],
   ['swscale', 'NHWC', 'toBuffer', 'nut', { codec: 'libx264rgb' }],
 ];
+// VideoWriter: [conversion, input, output, format, options, batching]
+const WRITER_CASES = [
+  ['native', 'NCHW', 'toBuffer', 'mp4', {}, 'refilled'],
+  ['native', 'NHWC', 'toStream', 'mp4', {}, 'all'],
+  ['native', 'RGBA', 'toFile', 'mkv', { pixelFormat: 'yuv444p' }, 'split'],
+  ['swscale', 'NHWC', 'toFile', 'mp4', { pixelFormat: 'nv12' }, 'refilled'],
+];
+
+/** Writes the frames of `input` (one { data, shape, layout }) to `writer` as `batching` says. */
+async function writeFrames(writer, input, batching) {
+  const frame = input.data.length / n;
+  const layout = input.layout;
+  const frameShape = input.shape.slice(1);
+  if (batching === 'all') return writer.write(input.data);
+  if (batching === 'refilled') {
+    const buffer = new Uint8Array(frame); // one exact-size frame, refilled once its write resolved
+    for (let i = 0; i < n; i++) {
+      buffer.set(input.data.subarray(i * frame, (i + 1) * frame));
+      await writer.write(buffer);
+    }
+    return undefined;
+  }
+  const first = copy(input.data.subarray(0, 2 * frame));
+  const last = copy(input.data.subarray(2 * frame));
+  await Promise.all([writer.write({ data: first, shape: [2, ...frameShape], layout }), writer.write({ data: last, shape: [n - 2, ...frameShape], layout })]);
+  return undefined;
+}
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'framecodec-valgrind-'));
 try {
   for (const [conversion, input, method, format, options] of CASES) {
@@ -53,6 +83,24 @@ try {
     }
     if (!(bytes > 0)) throw new Error(`${conversion} ${input} ${method} ${format}: no output`);
     console.log(`ok ${conversion} ${input} ${method} ${format} ${JSON.stringify(options)}: ${bytes} B`);
+  }
+  for (const [conversion, input, output, format, options, batching] of WRITER_CASES) {
+    if (only && only !== conversion) continue;
+    const frames = inputs[input]();
+    const [, a, b, c] = frames.shape;
+    const geometry = frames.layout === 'NHWC' ? { width: b, height: a, layout: 'NHWC', channels: c } : { width: c, height: b };
+    const opts = { ...geometry, frameRate: 10, ...options };
+    let writer;
+    let stream;
+    const dest = path.join(dir, `writer.${format}`);
+    if (output === 'toBuffer') writer = await VideoWriter.toBuffer(format, opts);
+    else if (output === 'toFile') writer = await VideoWriter.toFile(dest, opts);
+    else writer = await VideoWriter.toStream((stream = collector()), format, opts);
+    await writeFrames(writer, frames, batching);
+    const result = await writer.close();
+    const bytes = output === 'toBuffer' ? result.buffer.length : output === 'toFile' ? fs.statSync(dest).size : (await stream.done).length;
+    if (result.frames !== n || !(bytes > 0) || bytes !== result.bytes) throw new Error(`writer ${conversion} ${input} ${output} ${format}: ${result.frames} frames, ${bytes} B (result: ${result.bytes})`);
+    console.log(`ok writer ${conversion} ${input} ${output} ${format} ${JSON.stringify(options)} ${batching}: ${bytes} B`);
   }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });

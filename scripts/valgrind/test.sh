@@ -3,7 +3,8 @@
 # on a decision or a syscall that depends on uninitialised bytes:
 #  1. the Rust conversion tests (native kernel, swscale, every input layout, frames for the encoder);
 #  2. JS encodes through every host conversion path (scripts/valgrind/encodes.mjs) in `node --jitless`
-#     (V8's JIT writes code valgrind cannot follow; the interpreter runs fine under it).
+#     (V8's JIT writes code valgrind cannot follow; the interpreter runs fine under it), and VideoWriter
+#     into each output: a frame per write() from one refilled buffer, all frames in one write(), batches.
 # Nothing is suppressed: Node 20 under --jitless reports no errors of its own here. valgrind hides
 # AVX-512 from the program, so encoders take their AVX2 code paths. About 1 min on 2 cores.
 # FRAMECODEC_ADDON=<index.js of another build> checks that build's JS side instead.

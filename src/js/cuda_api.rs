@@ -91,8 +91,11 @@ pub fn upload(env: Env, frames: Unknown, options: Option<Unknown>) -> Result<Dev
             None => crate::js::node_api::undefined(raw),
         };
         let ordinal = device_ordinal(device)?;
-        let bytes = crate::js::args::memory::typed_bytes(frames.get("data")?)?;
+        let data = frames.get("data")?;
         let (shape, layout) = shape_and_layout(frames, crate::js::node_api::undefined(raw))?;
+        // The bytes last: a shape or layout getter may have detached or shrunk the data (a resize(0)
+        // made a stale view read unmapped memory); no JavaScript runs from here to the copy.
+        let bytes = crate::js::args::memory::typed_bytes(data)?;
         let geometry = FrameGeometry::new(shape, layout)?;
         let data = crate::core::HostBytes::bytes(&bytes);
         geometry.check_len(data.len(), shape)?;

@@ -350,16 +350,29 @@ unsafe impl Send for StrongRef {}
 
 impl StrongRef {
     /// A reference to any value. Node-API references hold objects, functions and symbols only, so a
-    /// primitive (a string thrown, an abort reason of 42) is held in a one-element array.
+    /// primitive (a string thrown, an abort reason of 42) is held as the own `value` of a new object.
+    /// It is *defined* there, not assigned: an assignment would run a setter a program put on
+    /// `Object.prototype` (references are made while the writer's state is borrowed).
     pub fn new(val: JsVal) -> JsResult<StrongRef> {
         let boxed = !matches!(val.type_of(), sys::ValueType::napi_object | sys::ValueType::napi_function | sys::ValueType::napi_symbol);
         let target = if boxed {
-            let mut array = ptr::null_mut();
-            // SAFETY: val.env is the live environment of the current call; array is a local.
-            check(val.env, unsafe { sys::napi_create_array_with_length(val.env, 1, &mut array) })?;
-            // SAFETY: array was just created in this environment; val is a live value of it.
-            check(val.env, unsafe { sys::napi_set_element(val.env, array, 0, val.raw) })?;
-            array
+            let mut holder = ptr::null_mut();
+            // SAFETY: val.env is the live environment of the current call; holder is a local.
+            check(val.env, unsafe { sys::napi_create_object(val.env, &mut holder) })?;
+            let property = sys::napi_property_descriptor {
+                utf8name: c"value".as_ptr(),
+                name: ptr::null_mut(),
+                method: None,
+                getter: None,
+                setter: None,
+                value: val.raw,
+                attributes: sys::PropertyAttributes::default,
+                data: ptr::null_mut(),
+            };
+            // SAFETY: holder was just created in this environment; the descriptor (a NUL-terminated
+            // static name, a live value, no callbacks) outlives the call.
+            check(val.env, unsafe { sys::napi_define_properties(val.env, holder, 1, &property) })?;
+            holder
         } else {
             val.raw
         };
@@ -375,8 +388,8 @@ impl StrongRef {
         unsafe { sys::napi_get_reference_value(env, self.raw, &mut out) };
         let held = JsVal::new(env, out);
         if self.boxed {
-            // The one-element array made by `new`, which nobody else can reach.
-            return held.element(0).unwrap_or_else(|_| undefined(env));
+            // The holder made by `new`, which nobody else can reach: its own data property.
+            return held.get("value").unwrap_or_else(|_| undefined(env));
         }
         held
     }

@@ -188,11 +188,13 @@ impl VideoWriter {
                 return Ok(promise);
             }
             let (deferred, promise) = js::promise(raw)?;
+            // (the refusal's error is made before the state is borrowed: making an Error sets properties)
             let refusal = self.state.borrow().refusal("close()");
+            let refusal = refusal.map(|failure| failure_value(raw, failure));
             let mut state = self.state.borrow_mut();
             match refusal {
-                Some(failure) => {
-                    deferred.reject(raw, failure_value(raw, failure));
+                Some(error) => {
+                    deferred.reject(raw, error);
                     state.closing(promise, None)?;
                 }
                 None => {

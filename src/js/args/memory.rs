@@ -13,6 +13,15 @@
 //! - a `SharedArrayBuffer` can neither be detached nor shrink: read in place.
 //!
 //! A buffer already detached when the constructor runs is refused.
+//!
+//! Note: [Bytes last]. Marking the buffer and asking whether it is resizable run JavaScript, and so
+//! may a getter of the buffer itself: an own `resizable` getter can detach or shrink the buffer, or lie
+//! ("not resizable", then `resize(0)` once the frames are kept in place). So whether it is resizable is
+//! asked of `ArrayBuffer.prototype`'s getter, never of the buffer, and the bytes (their address and
+//! length, and whether the buffer is detached) are taken only after every JavaScript call, with none
+//! in between: what was read before is never used. (A program that replaces `ArrayBuffer.prototype`'s
+//! own getter, `process.getBuiltinModule` or `markAsUntransferable` before framecodec looks is out of
+//! reach: Node-API cannot ask V8 directly.)
 
 use std::sync::OnceLock;
 
@@ -97,10 +106,14 @@ fn borrowed(data: JsVal) -> Result<(JsBytes, JsVal, bool), Failure> {
 }
 
 /// The bytes of a uint8 typed array, kept readable for as long as the result lives: in place where
-/// the memory can be kept from being detached or shrunk, else copied (see the note at the top).
+/// the memory can be kept from being detached or shrunk, else copied (see the notes at the top).
 pub fn lasting_bytes(data: JsVal) -> Result<JsBytes, Failure> {
-    let (bytes, buffer, is_array_buffer) = borrowed(data)?;
-    if !is_array_buffer || keep_in_place(buffer)? {
+    uint8_length(data)?;
+    let (buffer, is_array_buffer) = data.typed_array_buffer()?;
+    let in_place = !is_array_buffer || keep_in_place(buffer)?;
+    // See [Bytes last]: no JavaScript runs from here on.
+    let (bytes, _, _) = borrowed(data)?;
+    if in_place {
         return Ok(bytes);
     }
     Ok(JsBytes::Copied(bytes.bytes().to_vec()))
@@ -108,12 +121,32 @@ pub fn lasting_bytes(data: JsVal) -> Result<JsBytes, Failure> {
 
 /// Marks an `ArrayBuffer` untransferable; `true` if that keeps its memory in place for good.
 fn keep_in_place(buffer: JsVal) -> Result<bool, Failure> {
-    if buffer.get("resizable")?.boolean() == Some(true) {
+    if is_resizable(buffer)? {
         return Ok(false);
     }
     let Some(mark) = mark_as_untransferable(buffer.env)? else { return Ok(false) };
     mark.call(&[buffer]).map_err(Failure::Js)?;
     Ok(mark_stops_transfer(buffer.env, mark))
+}
+
+/// Whether an `ArrayBuffer` may change size, asked of `ArrayBuffer.prototype`'s own `resizable` getter
+/// (a property of the buffer itself may lie; see [Bytes last]). Where this JavaScript has no such
+/// getter (no resizable buffers before V8 11), or it is not one, the answer is "maybe": copy.
+fn is_resizable(buffer: JsVal) -> Result<bool, Failure> {
+    let env = buffer.env;
+    let global = js::global(env)?;
+    let prototype = global.get("ArrayBuffer")?.get("prototype")?;
+    let describe = global.get("Object")?.get("getOwnPropertyDescriptor")?;
+    if !prototype.is_object() || !describe.is_function() {
+        return Ok(true);
+    }
+    let descriptor = describe.call_on(global, &[prototype.raw, js::string(env, "resizable")?.raw]).map_err(Failure::Js)?;
+    let getter = if descriptor.is_object() { descriptor.get("get")? } else { js::undefined(env) };
+    if !getter.is_function() {
+        return Ok(true);
+    }
+    let answer = getter.call_on(buffer, &[]).map_err(Failure::Js)?;
+    Ok(answer.boolean() != Some(false))
 }
 
 /// `worker_threads.markAsUntransferable`, where `process.getBuiltinModule` can reach it.

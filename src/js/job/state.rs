@@ -51,24 +51,6 @@ enum Ended {
     Failed(Option<StrongRef>),
 }
 
-/// The `cause` of an error that ends a job, or where to read it.
-enum CauseSource {
-    None,
-    Value(JsVal),
-    /// `reason` of this AbortSignal.
-    SignalReason(JsVal),
-}
-
-impl CauseSource {
-    fn read(self) -> Option<JsVal> {
-        match self {
-            CauseSource::None => None,
-            CauseSource::Value(v) => Some(v),
-            CauseSource::SignalReason(signal) => signal.get("reason").ok(),
-        }
-    }
-}
-
 /// The JS-thread state of one job. See the notes at the top.
 pub struct JsState {
     env: sys::napi_env,
@@ -109,6 +91,24 @@ pub struct JsState {
 }
 
 pub type SharedState = std::rc::Rc<RefCell<JsState>>;
+
+/// References only a running job needs, taken out of its state to be released (on the JS thread).
+struct JobRefs {
+    stream: Option<SharedStreamState>,
+    refs: Vec<StrongRef>,
+}
+
+impl JobRefs {
+    /// Detaches from the stream (our listeners off it: JavaScript runs) and drops the references.
+    fn release(self, env: sys::napi_env) {
+        if let Some(stream) = self.stream {
+            stream_bridge::detach(env, &stream);
+        }
+        for r in self.refs {
+            r.release(env);
+        }
+    }
+}
 
 /// What a job is given from JS.
 pub struct JobInputs {
@@ -254,35 +254,19 @@ impl JsState {
         }
     }
 
-    /// Where the `cause` of an error that ends the job comes from (read without a borrow held:
-    /// `signal.reason` may be a getter).
-    fn cause_source(&self, env: sys::napi_env, e: &EncodeError) -> CauseSource {
-        match e.code {
-            ErrorCode::Aborted => match (&self.abort_reason, &self.signal) {
-                (Some(reason), _) => CauseSource::Value(reason.get(env)),
-                (None, Some(signal)) => CauseSource::SignalReason(signal.get(env)),
-                (None, None) => CauseSource::None,
-            },
-            ErrorCode::Io => match self.stream.as_ref().and_then(|s| s.borrow().cause(env)) {
-                Some(cause) => CauseSource::Value(cause),
-                None => CauseSource::None,
-            },
-            _ => CauseSource::None,
-        }
-    }
 
-    /// Releases what only the running job needed (when it settles).
-    fn release_job_refs(&mut self, env: sys::napi_env) {
-        if let Some(stream) = self.stream.take() {
-            stream.borrow_mut().detach(env);
-        }
-        let refs = [self.signal.take(), self.abort_listener.take(), self.on_progress.take(), self.progress_error.take(), self.abort_reason.take()];
-        for r in refs.into_iter().flatten() {
-            r.release(env);
-        }
+    /// Takes out what only the running job needed (when it settles), to be released with no borrow of
+    /// the state held: removing the listeners from the stream runs JavaScript (see [Re-entrancy]).
+    fn take_job_refs(&mut self) -> JobRefs {
+        let mut refs: Vec<StrongRef> =
+            [self.signal.take(), self.abort_listener.take(), self.on_progress.take(), self.progress_error.take(), self.abort_reason.take()]
+                .into_iter()
+                .flatten()
+                .collect();
         if let Some((_, writer)) = self.opener.take() {
-            writer.release(env); // its deferred, if any, was settled (or is leaked: never while a job runs)
+            refs.push(writer); // its deferred, if any, was settled (or is leaked: never while a job runs)
         }
+        JobRefs { stream: self.stream.take(), refs }
     }
 
 }
@@ -296,13 +280,39 @@ impl Drop for JsState {
             hook.remove(self.env, &self.thread);
         }
         let env = self.env;
-        self.release_job_refs(env);
+        self.take_job_refs().release(env);
         if let Some(p) = self.close_promise.take() {
             p.release(env);
         }
         if let Some(Ended::Failed(Some(error))) = self.ended.take() {
             error.release(env);
         }
+    }
+}
+
+/// The `cause` of an error that ends the job: the reason given to `abort()`, else `signal.reason`; the
+/// stream's error. Reading `signal.reason` runs JavaScript (a getter may call the writer): no borrow
+/// of the state is held then (see [Re-entrancy]); a getter that throws gives no cause.
+fn cause_of(cell: &RefCell<JsState>, env: sys::napi_env, e: &EncodeError) -> Option<JsVal> {
+    match e.code {
+        ErrorCode::Aborted => {
+            let (reason, signal) = {
+                let s = cell.borrow();
+                (s.abort_reason.as_ref().map(|r| r.get(env)), s.signal.as_ref().map(|r| r.get(env)))
+            };
+            reason.or_else(|| {
+                let read = signal?.get("reason");
+                if read.is_err() {
+                    js::take_exception(env);
+                }
+                read.ok()
+            })
+        }
+        ErrorCode::Io => {
+            let stream = cell.borrow().stream.clone();
+            stream.and_then(|s| stream_bridge::cause(env, &s))
+        }
+        _ => None,
     }
 }
 
@@ -416,6 +426,7 @@ fn settle(cell: &RefCell<JsState>, env: sys::napi_env, result: Result<EncodeSumm
     }
     let outcome = result.and_then(|summary| conclude(cell, env, summary));
     let thrown = cell.borrow_mut().progress_error.take();
+    let mut aborted = false;
     // A throw from onProgress wins over anything it caused (the abort it requested, say).
     let outcome: Result<JsVal, JsVal> = match (outcome, thrown) {
         (_, Some(thrown)) => {
@@ -428,17 +439,19 @@ fn settle(cell: &RefCell<JsState>, env: sys::napi_env, result: Result<EncodeSumm
             resolve_value(env, resolution, summary)
         }
         (Err(e), None) => {
-            let source = cell.borrow().cause_source(env, &e);
-            let cause = source.read();
-            let aborted = e.code == ErrorCode::Aborted;
-            let error = to_js_error(env, &e, cause);
-            let mut s = cell.borrow_mut();
-            if s.ended.is_none() {
-                s.ended = Some(if aborted { Ended::Aborted } else { Ended::Failed(StrongRef::new(error).ok()) });
-            }
-            Err(error)
+            let cause = cause_of(cell, env, &e);
+            aborted = e.code == ErrorCode::Aborted;
+            Err(to_js_error(env, &e, cause))
         }
     };
+    // Whatever ended the job ends the writer: later calls are refused with it (a write() after a
+    // throwing onProgress must not wait for a thread that is gone).
+    if let Err(error) = &outcome {
+        let mut s = cell.borrow_mut();
+        if s.ended.is_none() {
+            s.ended = Some(if aborted { Ended::Aborted } else { Ended::Failed(StrongRef::new(*error).ok()) });
+        }
+    }
     let (opener, writes, result, aborts) = {
         let mut s = cell.borrow_mut();
         (s.opener.take(), mem::take(&mut s.writes), s.result.take(), mem::take(&mut s.aborts))
@@ -468,12 +481,8 @@ fn settle(cell: &RefCell<JsState>, env: sys::napi_env, result: Result<EncodeSumm
     for deferred in aborts {
         deferred.resolve(env, js::undefined(env));
     }
-    // Detaching from the stream calls its removeListener / releaseLock: JavaScript, so no borrow held.
-    let stream = cell.borrow_mut().stream.take();
-    if let Some(stream) = stream {
-        stream.borrow_mut().detach(env);
-    }
-    cell.borrow_mut().release_job_refs(env);
+    let refs = cell.borrow_mut().take_job_refs();
+    refs.release(env);
 }
 
 /// The last steps of a successful job, in order: the last progress call, the abort check (an abort or a

@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 use std::io;
+use std::mem;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
@@ -95,6 +96,9 @@ pub struct StreamState {
     /// The stream's first error (from `'error'` or a throwing `write`): the rejection's `cause`.
     error: Option<StrongRef>,
     closed: bool,
+    /// 'drain' events seen: one during a write() that returns false answers that write (a stream may
+    /// emit it before write() returns; waiting for the next one would wait forever).
+    drains: u64,
     finished: bool,
     waiting: Option<(WaitFor, SyncSender<StreamReply>)>,
     /// A WHATWG WritableStream's writer rather than a Node Writable.
@@ -142,7 +146,9 @@ fn add_listener(env: sys::napi_env, state: &SharedStreamState, event: &'static s
     let weak = Rc::downgrade(state);
     let listener = js::function(env, name, move |arg| {
         if let Some(state) = weak.upgrade() {
-            state.borrow_mut().on_event(event, arg);
+            // Describing the error reads its `message` (a getter may run): before the borrow.
+            let message = (event == "error").then(|| arg.map(describe_error).unwrap_or_else(|| "the stream emitted 'error'".into()));
+            state.borrow_mut().on_event(event, arg, message);
         }
     })?;
     state.borrow_mut().listeners.push((event, StrongRef::new(listener)?));
@@ -191,6 +197,7 @@ impl StreamState {
             listeners: Vec::new(),
             error: None,
             closed: false,
+            drains: 0,
             finished: false,
             waiting: None,
             web,
@@ -201,9 +208,13 @@ impl StreamState {
         self.listeners.iter().find(|(e, _)| *e == event).map(|(_, f)| f.get(env))
     }
 
-    fn on_event(&mut self, event: &str, arg: Option<JsVal>) {
+    /// An event of the stream; `message` describes an `'error'` (made before the state was borrowed).
+    fn on_event(&mut self, event: &str, arg: Option<JsVal>, message: Option<String>) {
         match event {
-            "drain" => self.answer(WaitFor::Drain, Ok(())),
+            "drain" => {
+                self.drains += 1;
+                self.answer(WaitFor::Drain, Ok(()));
+            }
             "finish" => {
                 self.finished = true;
                 self.answer(WaitFor::Finish, Ok(()));
@@ -212,8 +223,7 @@ impl StreamState {
                 if self.error.is_none() {
                     self.error = arg.and_then(|e| StrongRef::new(e).ok());
                 }
-                let message = arg.map(describe_error).unwrap_or_else(|| "the stream emitted 'error'".into());
-                self.fail(format!("the stream failed: {message}"));
+                self.fail(format!("the stream failed: {}", message.unwrap_or_default()));
             }
             "close" => {
                 self.closed = true;
@@ -250,45 +260,59 @@ impl StreamState {
         }
     }
 
-    /// The error to give as the rejection's `cause` when the stream broke: its own error, or for a
-    /// destroyed stream an `ERR_STREAM_DESTROYED` error as Node's own writes get.
-    pub fn cause(&self, env: sys::napi_env) -> Option<JsVal> {
-        match &self.error {
-            Some(e) => Some(e.get(env)),
-            None if self.closed && !self.finished => {
-                js::error(env, ErrorClass::Error, "ERR_STREAM_DESTROYED", "the stream was destroyed").ok()
+
+}
+
+/// Removes our listeners and drops our references (when the encode settles). The stream's
+/// `removeListener` / `releaseLock` run with no borrow of the state held: they are user code.
+pub fn detach(env: sys::napi_env, state: &SharedStreamState) {
+    let (stream, listeners, error, web) = {
+        let mut s = state.borrow_mut();
+        let taken = (s.stream.take(), mem::take(&mut s.listeners), s.error.take(), s.web);
+        s.fail("the encode is over".into());
+        taken
+    };
+    if let Some(stream) = stream {
+        let s = stream.get(env);
+        if web {
+            let _ = s.call_method("releaseLock", &[]);
+        }
+        for (event, listener) in listeners {
+            if !web {
+                if let Ok(name) = js::string(env, event) {
+                    let _ = s.call_method("removeListener", &[name, listener.get(env)]);
+                }
             }
-            None => None,
+            listener.release(env);
+        }
+        stream.release(env);
+    } else {
+        for (_, listener) in listeners {
+            listener.release(env);
         }
     }
+    if let Some(e) = error {
+        e.release(env);
+    }
+}
 
-    /// Removes our listeners and drops our references (when the encode settles).
-    pub fn detach(&mut self, env: sys::napi_env) {
-        if let Some(stream) = self.stream.take() {
-            let s = stream.get(env);
-            if self.web {
-                let _ = s.call_method("releaseLock", &[]);
-            }
-            for (event, listener) in self.listeners.drain(..) {
-                if !self.web {
-                    if let Ok(name) = js::string(env, event) {
-                        let _ = s.call_method("removeListener", &[name, listener.get(env)]);
-                    }
-                }
-                listener.release(env);
-            }
-            stream.release(env);
-        }
-        if let Some(e) = self.error.take() {
-            e.release(env);
-        }
-        self.fail("the encode is over".into());
+/// The error to give as the rejection's `cause` when the stream broke: its own error, or for a
+/// destroyed stream an `ERR_STREAM_DESTROYED` error as Node's own writes get (made with no borrow held).
+pub fn cause(env: sys::napi_env, state: &SharedStreamState) -> Option<JsVal> {
+    let (error, destroyed) = {
+        let s = state.borrow();
+        (s.error.as_ref().map(|e| e.get(env)), s.closed && !s.finished)
+    };
+    match error {
+        Some(e) => Some(e),
+        None if destroyed => js::error(env, ErrorClass::Error, "ERR_STREAM_DESTROYED", "the stream was destroyed").ok(),
+        None => None,
     }
 }
 
 /// Handles a request of the encode thread (on the JS thread).
 pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent) {
-    let (reply, stream) = {
+    let (reply, stream, drains) = {
         let s = state.borrow();
         let reply = match &event {
             StreamEvent::Write { reply, .. } | StreamEvent::End { reply } => reply.clone(),
@@ -301,7 +325,7 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
             let _ = reply.send(Err("the encode is over".into()));
             return;
         };
-        (reply, stream)
+        (reply, stream, s.drains)
     };
     if state.borrow().web {
         return handle_web(env, state, stream, event, reply);
@@ -320,10 +344,11 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
         }
         StreamEvent::End { .. } => (stream.call_method("end", &[]), WaitFor::Finish),
     };
+    // (a thrown value's `message` getter is user code: read before the borrow)
+    let outcome = outcome.map_err(|thrown| (thrown, describe_error(thrown)));
     let mut s = state.borrow_mut();
     match outcome {
-        Err(thrown) => {
-            let message = describe_error(thrown);
+        Err((thrown, message)) => {
             if s.error.is_none() {
                 s.error = StrongRef::new(thrown).ok();
             }
@@ -332,7 +357,7 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
         Ok(_) if s.broken().is_some() => {
             let _ = reply.send(Err(s.broken().unwrap_or_default()));
         }
-        Ok(accepted) if wait == WaitFor::Drain && accepted.boolean() != Some(false) => {
+        Ok(accepted) if wait == WaitFor::Drain && (accepted.boolean() != Some(false) || s.drains != drains) => {
             let _ = reply.send(Ok(()));
         }
         Ok(_) if wait == WaitFor::Finish && s.finished => {
@@ -390,6 +415,14 @@ fn handle_web(env: sys::napi_env, state: &SharedStreamState, writer: JsVal, even
     }
 }
 
+/// A thrown value's `message` (a getter that throws leaves no exception pending), or its type.
 fn describe_error(e: JsVal) -> String {
-    e.get("message").ok().and_then(|m| m.string()).unwrap_or_else(|| e.describe_type())
+    let message = match e.get("message") {
+        Ok(m) => m.string(),
+        Err(_) => {
+            js::take_exception(e.env);
+            None
+        }
+    };
+    message.unwrap_or_else(|| e.describe_type())
 }
