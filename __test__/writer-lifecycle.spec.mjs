@@ -68,6 +68,7 @@ test('the openers never throw: bad arguments reject with their code and class, c
     ['crf out of range', () => VideoWriter.toFile(dest, options({ crf: 99 })), 'ERR_OUT_OF_RANGE', 'crf'],
     ['odd size for 4:2:0', () => VideoWriter.toFile(dest, options({ width: 47 })), 'ERR_INVALID_ARG_VALUE', '47'],
     ['h264 in webm', () => VideoWriter.toBuffer('webm', options({ codec: 'libx264' })), 'ERR_ENCODE', 'webm'],
+    ['vp9 in mov (refused by the muxer itself)', () => VideoWriter.toFile(path.join(dir, 'x.mov'), options({ codec: 'libvpx-vp9' })), 'ERR_ENCODE', 'mov'],
     ['missing directory', () => VideoWriter.toFile(path.join(dir, 'no', 'x.mp4'), options()), 'ERR_IO', 'No such file'],
     ['not a stream', () => VideoWriter.toStream({}, 'ts', options()), 'ERR_INVALID_ARG_TYPE', 'Writable'],
     ['signal not an AbortSignal', () => VideoWriter.toFile(dest, options({ signal: {} })), 'ERR_INVALID_ARG_TYPE', 'AbortSignal'],

@@ -119,16 +119,22 @@ test('the video decodes to the written frames (lossless yuv444p), with their cou
 test('nothing reaches the file or stream before the first write(); the header comes with it', async (t) => {
   const dir = tmpDirFor(t);
   const dest = path.join(dir, 'late.ts');
-  const sink = collector();
-  let received = 0;
-  sink.on('data', (c) => (received += c.length));
-  const [toFile, toStream] = await Promise.all([VideoWriter.toFile(dest, writerOptions()), VideoWriter.toStream(sink, 'ts', writerOptions())]);
+  const toFile = await VideoWriter.toFile(dest, writerOptions());
+  const streams = [];
+  for (const [format, extra] of [['ts', {}], ['mp4', {}], ['mkv', {}], ['webm', {}], ['avi', {}], ['flv', {}], ['gif', {}], ['nut', {}],
+    ['mp4', { extraOptions: { movflags: '+frag_keyframe+empty_moov+default_base_moof' } }], ['webm', { extraOptions: { live: 1 } }]]) {
+    const sink = collector();
+    const s = { format, sink, received: 0 };
+    sink.on('data', (c) => (s.received += c.length));
+    s.writer = await VideoWriter.toStream(sink, format, writerOptions(extra));
+    streams.push(s);
+  }
   await new Promise((r) => setTimeout(r, 150));
-  t.is(received, 0, 'the stream received nothing');
+  for (const s of streams) t.is(s.received, 0, `${s.format}: the stream received nothing before the first write()`);
   t.false(fs.existsSync(dest), 'dest does not exist before close()');
-  for (let i = 0; i < N; i++) await Promise.all([toFile.write(frameOf(DATA, i)), toStream.write(frameOf(DATA, i))]);
-  await Promise.all([toFile.close(), toStream.close()]);
-  t.true(received > 0);
+  for (let i = 0; i < N; i++) await Promise.all([toFile.write(frameOf(DATA, i)), ...streams.map((s) => s.writer.write(frameOf(DATA, i)))]);
+  await Promise.all([toFile.close(), ...streams.map((s) => s.writer.close())]);
+  for (const s of streams) t.true(s.received > 0, s.format);
   t.true(fs.existsSync(dest));
 });
 

@@ -91,6 +91,7 @@ impl VideoWriter {
         let mut muxer = Muxer::open(&config.container, sink, &muxer_options, &log)?;
         let rate = encoder.frame_rate().rational();
         let stream = muxer.add_stream(encoder.codec(), encoder.context(), encoder.time_base(), Some(rate), &log)?;
+        muxer.init(&log)?;
         Ok(VideoWriter {
             muxer,
             encoder,

@@ -79,6 +79,19 @@ impl Muxer {
         Ok(self.streams.len() - 1)
     }
 
+    /// Checks the streams against the container and sets the muxer up, writing nothing: what a muxer
+    /// refuses (vp9 in mov, a codec tag it cannot store, …) is refused here, before any frame, rather than
+    /// at the header, which goes out with the first frame.
+    pub fn init(&mut self, log: &LogCapture) -> Result<()> {
+        // SAFETY: the output context is live, its streams added; FFmpeg keeps the initialised state for
+        // `avformat_write_header`, which then only writes. No options dictionary is passed.
+        let ret = unsafe { ffi::avformat_init_output(self.output.as_mut_ptr(), std::ptr::null_mut()) };
+        if ret < 0 {
+            return Err(output_failure(&self.sink, &format!("format {} cannot take these streams", self.format_name), ret, log));
+        }
+        Ok(())
+    }
+
     /// Writes the container header (the first bytes reach the sink) and learns each stream's time base.
     pub fn write_header(&mut self, log: &LogCapture) -> Result<()> {
         self.output
