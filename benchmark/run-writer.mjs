@@ -20,7 +20,7 @@ const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const { a, width, height, n, preset } = measurementArgs(process.argv.slice(2),
-  'run-writer.mjs --rgb FILE --width W --height H --frames N --preset P --out FILE [--movflags F] [--loop]');
+  'run-writer.mjs --rgb FILE --width W --height H --frames N --preset P --out FILE [--movflags F] [--x264-params P] [--loop]');
 
 const { VideoWriter } = require(path.join(ROOT, 'index.js'));
 const rssAtStartBytes = process.memoryUsage().rss;
@@ -42,6 +42,8 @@ async function readFrame(buffer, index) {
 
 const options = { width, height, frameRate: 30, layout: 'NHWC', codec: 'libx264', preset, crf: 23, pixelFormat: 'yuv420p' };
 if (a.movflags) options.extraOptions = { movflags: String(a.movflags) };
+// --x264-params asm=auto: x264 with AVX-512 (framecodec leaves it out by default, for determinism)
+if (a['x264-params']) options.extraOptions = { ...options.extraOptions, 'x264-params': String(a['x264-params']) };
 const t0 = performance.now();
 const writer = await VideoWriter.toFile(a.out, options);
 // Two buffers: while frame i is being written (framecodec reads it), frame i + 1 is read into the other.
