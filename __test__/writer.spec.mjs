@@ -64,6 +64,19 @@ for (const ext of ['mp4', 'mkv', 'webm', 'ts', 'avi']) {
   });
 }
 
+test('toStream into a WHATWG WritableStream: the same bytes, its lock released at the end', async (t) => {
+  const expected = md5(await oneShot('mkv', exact('mkv')));
+  const chunks = [];
+  const web = new WritableStream({ write: (chunk) => void chunks.push(Buffer.from(chunk)) }, { highWaterMark: 2 });
+  const writer = await VideoWriter.toStream(web, 'mkv', writerOptions(exact('mkv')));
+  t.true(web.locked, 'the writer holds the stream');
+  for (let i = 0; i < N; i++) await writer.write(frameOf(DATA, i));
+  const result = await writer.close();
+  t.false(web.locked, 'released');
+  t.is(md5(Buffer.concat(chunks)), expected);
+  t.is(result.bytes, Buffer.concat(chunks).length);
+});
+
 test('batches of any size, bare typed arrays and { data, shape }, give the same bytes as one batch of all', async (t) => {
   const expected = md5(await oneShot('mp4'));
   for (const sizes of [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [5, 7], [12], [2, 3, 1, 6]]) {
