@@ -109,6 +109,27 @@ export interface VideoWriter {
   [Symbol.asyncDispose](): Promise<void>
 }
 
+/** What this binary carries, for bug reports: every value a string. */
+export interface Versions {
+  /** framecodec's own version. */
+  readonly framecodec: string
+  /** FFmpeg's version (`av_version_info()`), and its libraries' (`major.minor.micro`). */
+  readonly ffmpeg: string
+  readonly libavcodec: string
+  readonly libavformat: string
+  readonly libavutil: string
+  readonly libswscale: string
+  /** The licence of the native binary, as an SPDX expression (`'GPL-2.0-or-later'` with x264 / x265 inside). */
+  readonly license: string
+  /** `'static'`: FFmpeg and its codec libraries are inside the binary; `'system'`: the machine's shared FFmpeg. */
+  readonly ffmpegBuild: 'static' | 'system'
+  /** Each codec library bundled in a static build (`x264`, `x265`, `libvpx`, …) and its version. */
+  readonly [library: string]: string
+}
+
+/** What this binary carries (frozen). */
+export declare const versions: Versions
+
 /**
  * Frames in GPU memory allocated by `cuda.upload()`. Pass it to `new VideoEncoder(...)` like any
  * `CudaFrames`. `free()` releases the memory (encodes still running keep it until they finish).

@@ -49,9 +49,9 @@ for (const skipLibCheck of [false, true]) {
 
 test('the package exports only its API (no loader metadata such as __napiBindingTarget)', async (t) => {
   const cjs = require('../index.js');
-  t.deepEqual(Object.keys(cjs).sort(), ['DeviceFrames', 'VideoEncoder', 'VideoWriter', 'cuda']);
+  t.deepEqual(Object.keys(cjs).sort(), ['DeviceFrames', 'VideoEncoder', 'VideoWriter', 'cuda', 'versions']);
   const esm = await import('../index.js');
-  t.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), ['DeviceFrames', 'VideoEncoder', 'VideoWriter', 'cuda']);
+  t.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), ['DeviceFrames', 'VideoEncoder', 'VideoWriter', 'cuda', 'versions']);
   const dts = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8');
   t.false(dts.includes('__napiBindingTarget'));
   t.true(dts.startsWith('/// <reference types="node" />'), 'the triple-slash reference comes first');

@@ -11,6 +11,8 @@ import {
   type CudaFrames,
   type VideoWriterOptions,
   type WriterProgress,
+  versions,
+  type Versions,
 } from '../../index.js'
 import { PassThrough, Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -76,6 +78,12 @@ async function usage(): Promise<void> {
   await live.abort(new Error('cancelled'))
   await live[Symbol.asyncDispose]()
   void [written, closed, bytesOut]
+
+  const carried: Versions = versions
+  const report: string = `${carried.framecodec} ffmpeg ${carried.ffmpeg} (${carried.ffmpegBuild}) x264 ${carried.x264 ?? '-'} ${carried.license}`
+  void report
+  // @ts-expect-error versions is read-only
+  versions.ffmpeg = '8.0'
 
   // @ts-expect-error a writer needs its frame size
   await VideoWriter.toFile('out.mp4', { frameRate: 30 })

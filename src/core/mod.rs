@@ -23,6 +23,7 @@ mod writer;
 pub use convert::color::{ColorMatrix, ColorRange, ColorSpec};
 pub use convert::{Converter, FrameFormat};
 pub use encoder::codec::VideoCodec;
+pub use ffmpeg::versions as ffmpeg_versions;
 pub use encoder::hw_frames::{CudaContextHandle, CudaHwFrames};
 pub use encoder::rate::FrameRate;
 pub use encoder::settings::{EncodeSettings, OptionValue, Preset};

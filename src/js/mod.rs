@@ -12,5 +12,6 @@ mod errno;
 mod errors;
 mod job;
 mod node_api;
+mod versions;
 mod video_encoder;
 mod video_writer;

@@ -108,3 +108,24 @@ export interface VideoWriter {
   /** `await using writer = await VideoWriter.toFile(…)`: leaving the scope before `close()` resolved aborts (discards the output). */
   [Symbol.asyncDispose](): Promise<void>
 }
+
+/** What this binary carries, for bug reports: every value a string. */
+export interface Versions {
+  /** framecodec's own version. */
+  readonly framecodec: string
+  /** FFmpeg's version (`av_version_info()`), and its libraries' (`major.minor.micro`). */
+  readonly ffmpeg: string
+  readonly libavcodec: string
+  readonly libavformat: string
+  readonly libavutil: string
+  readonly libswscale: string
+  /** The licence of the native binary, as an SPDX expression (`'GPL-2.0-or-later'` with x264 / x265 inside). */
+  readonly license: string
+  /** `'static'`: FFmpeg and its codec libraries are inside the binary; `'system'`: the machine's shared FFmpeg. */
+  readonly ffmpegBuild: 'static' | 'system'
+  /** Each codec library bundled in a static build (`x264`, `x265`, `libvpx`, …) and its version. */
+  readonly [library: string]: string
+}
+
+/** What this binary carries (frozen). */
+export declare const versions: Versions
