@@ -158,12 +158,16 @@ unpack() {
     mkdir -p "$work/debian-$name"
     tar -xf "$(debian_tarball "$name")" -C "$work/debian-$name"
     local p
-    while read -r p _; do
-      [[ -z "$p" || "$p" == \#* ]] && continue
+    for p in $(patch_series "$name"); do
       echo "applying debian/patches/$p"
       patch -d "$dir" -p1 --batch --forward <"$work/debian-$name/debian/patches/$p"
-    done <"$work/debian-$name/debian/patches/series"
+    done
   fi
+}
+
+# The names in a package's debian/patches/series, in order.
+patch_series() {
+  tar -xOf "$(debian_tarball "$1")" debian/patches/series | sed -e 's/#.*//' | awk 'NF { print $1 }'
 }
 
 # Only this prefix's .pc files are seen: nothing from the system's -dev packages can be picked up.
@@ -253,11 +257,12 @@ build_lame() {
 # FFmpeg: --disable-everything, then each component by name.
 #   Encoders: the product's video encoders, and the audio ones for the audio track to come.
 #   Muxers: containers written to one output through framecodec's own AVIO (never a URL or a second file:
-#     no hls, dash, segment, image2, tee, fifo, ...), the raw streams of our codecs, and audio containers.
+#     no hls, dash, segment, image2, tee, fifo, ...), the raw streams of our codecs, and audio containers
+#     (tgp and tg2 are FFmpeg's names of the 3gp and 3g2 muxers).
 #   Bitstream filters: those the muxers insert for our codecs (configure also selects what each needs).
-#   Decoders, demuxers, the h264 parser and the `file` protocol are for the tests only: the Rust core tests
+#   Decoders, demuxers, parsers and the `file` protocol are for the tests only: the Rust core tests
 #     (cargo test, src/core/tests.rs `decode_frames`) open what they encoded with format::input(path) and
-#     decode it in-process: H.264 in Matroska and MP4, and GIF. The product never opens anything through
+#     decode it in-process: H.264 in Matroska and MP4, and GIF (whose demuxer needs the gif parser). The product never opens anything through
 #     FFmpeg: every output is written through custom AVIO (src/core/sink), faststart's second pass is
 #     answered by our own io_open (src/core/mux/read_back.rs), and destinations are opened by Rust code
 #     (src/core/sink/destination.rs); so no protocol is reachable from the API, and --disable-network
@@ -265,10 +270,10 @@ build_lame() {
 ff_encoders=(libx264 libx264rgb libx265 libvpx_vp8 libvpx_vp9 libsvtav1 h264_nvenc hevc_nvenc av1_nvenc
   mpeg4 mpeg2video flv ffv1 gif mjpeg rawvideo
   aac libopus libmp3lame flac pcm_s16le pcm_s24le pcm_f32le)
-ff_muxers=(mp4 mov ipod 3gp 3g2 psp ismv f4v matroska webm avi flv gif mpegts nut ogg ivf obu h264 hevc m4v
+ff_muxers=(mp4 mov ipod tgp tg2 psp ismv f4v matroska webm avi flv gif mpegts nut ogg ivf obu h264 hevc m4v
   mjpeg rawvideo adts mp3 opus flac wav)
 ff_bsfs=(h264_mp4toannexb hevc_mp4toannexb aac_adtstoasc extract_extradata vp9_superframe av1_frame_merge)
-ff_test_only=(--enable-decoder=h264,gif --enable-demuxer=matroska,mov,gif --enable-parser=h264 --enable-protocol=file)
+ff_test_only=(--enable-decoder=h264,gif --enable-demuxer=matroska,mov,gif --enable-parser=h264,gif --enable-protocol=file)
 
 join() {
   local IFS=,
@@ -313,7 +318,7 @@ write_manifest() {
       [ "$name" = ffmpeg ] && continue
       local applied="[]"
       if [ "${patches[$name]}" = series ]; then
-        applied="[$(grep -vE '^\s*(#|$)' "$work/debian-$name/debian/patches/series" | awk '{printf "%s\"%s\"", (NR>1?", ":""), $1}')]"
+        applied="[$(patch_series "$name" | awk '{printf "%s\"%s\"", (NR>1?", ":""), $1}')]"
       fi
       printf '%s    { "name": %s, "version": %s, "debian": %s, "license": %s, "debian_patches": %s }' "$sep" \
         "$(json_string "$name")" "$(json_string "${upver[$name]}")" "$(json_string "${debver[$name]}")" \
