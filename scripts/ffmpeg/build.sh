@@ -112,9 +112,18 @@ step() {
     timings+=("$(cat "$work/stamps/$name")")
     return
   fi
-  local log="$work/logs/$name.log" start=$SECONDS
+  local log="$work/logs/$name.log" start=$SECONDS status
   say "$name ..."
-  if ! ("$@") >"$log" 2>&1; then
+  # Not `if ! (...)`: bash ignores set -e inside a command whose status is tested, so a failing make
+  # would go unnoticed until the step's last command.
+  set +e
+  (
+    set -e
+    "$@"
+  ) >"$log" 2>&1
+  status=$?
+  set -e
+  if [ "$status" -ne 0 ]; then
     say "$name FAILED; the end of $log:"
     tail -n 40 "$log" >&2
     exit 1
@@ -345,7 +354,7 @@ step ffmpeg build_ffmpeg
 timings+=("$(printf '%-18s %4d s (this run)' total $((SECONDS - start)))")
 write_manifest
 # Sources and build trees are not needed once installed; the logs stay.
-rm -rf "$work/src" "$work/build"
+rm -rf "$work/src" "$work/build" "$work"/debian-*
 touch "$marker"
 say "done: $prefix"
 printf '%s\n' "${timings[@]}" | sed 's/^/ffmpeg-build:   /' >&2
