@@ -28,7 +28,7 @@ if [ ! -x node_modules/.bin/napi ] || [ ! -x node_modules/.bin/ava ] || [ packag
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-echo "framecodec setup: FFmpeg (scripts/ffmpeg/build.sh; a cold build takes about 12 minutes on 2 cores)"
+echo "framecodec setup: FFmpeg (scripts/ffmpeg/build.sh; a cold build takes about 7 minutes on 2 cores; then cached)"
 prefix="$(bash scripts/ffmpeg/build.sh | tail -n 1)"
 # Every cargo build and test of this repository links that FFmpeg (build.rs refuses to build without it).
 # PKG_CONFIG_LIBDIR: ffmpeg-sys-next's pkg-config sees only that prefix, never the system's FFmpeg. The
