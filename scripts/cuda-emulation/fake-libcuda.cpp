@@ -429,6 +429,7 @@ UNSUPPORTED(cuGraphicsMapResources) UNSUPPORTED(cuGraphicsUnmapResources) UNSUPP
 UNSUPPORTED(cuImportExternalMemory) UNSUPPORTED(cuDestroyExternalMemory) UNSUPPORTED(cuMipmappedArrayGetLevel)
 UNSUPPORTED(cuMipmappedArrayDestroy) UNSUPPORTED(cuImportExternalSemaphore) UNSUPPORTED(cuDestroyExternalSemaphore)
 UNSUPPORTED(cuWaitExternalSemaphoresAsync) UNSUPPORTED(cuArray3DCreate_v2) UNSUPPORTED(cuArrayDestroy)
+UNSUPPORTED(cuArrayCreate_v2)  // required since nv-codec-headers 12.1 (the FFmpeg we ship)
 UNSUPPORTED(cuEGLStreamProducerConnect) UNSUPPORTED(cuEGLStreamProducerDisconnect)
 UNSUPPORTED(cuEGLStreamConsumerDisconnect) UNSUPPORTED(cuGraphicsSubResourceGetMappedArray)
 UNSUPPORTED(cuGraphicsResourceGetMappedPointer_v2) UNSUPPORTED(cuExternalMemoryGetMappedBuffer)

@@ -557,3 +557,30 @@ fn push_api_in_batches_encodes_like_the_whole_source() {
     let SinkOutput::Memory(pushed) = writer.finish().unwrap().output else { panic!("memory output") };
     assert!(decode_planes(&pushed, "mkv") == decode_planes(&whole, "mkv"), "pushed frames decode like encode()'s");
 }
+
+/// The FFmpeg in this binary is the static build of scripts/ffmpeg/build.sh that ships (named by
+/// .cargo/config.toml, see build.rs): its version and configure line are the build manifest's, and no
+/// shared FFmpeg or codec library is loaded.
+#[test]
+fn linked_ffmpeg_is_the_static_build_that_ships() {
+    let prefix = env!("FRAMECODEC_FFMPEG_PREFIX");
+    let manifest = std::fs::read_to_string(Path::new(prefix).join("share/framecodec/manifest.json")).unwrap();
+    let field = |key: &str| {
+        let start = manifest.find(&format!("\"{key}\": \"")).unwrap_or_else(|| panic!("{key} in the manifest")) + key.len() + 5;
+        manifest[start..start + manifest[start..].find('"').unwrap()].to_string()
+    };
+    // SAFETY: static NUL-terminated strings of libavutil / libavcodec.
+    let (version, configuration) = unsafe {
+        (
+            std::ffi::CStr::from_ptr(ff::ffi::av_version_info()).to_string_lossy().into_owned(),
+            std::ffi::CStr::from_ptr(ff::ffi::avcodec_configuration()).to_string_lossy().into_owned(),
+        )
+    };
+    assert_eq!(version, field("version"), "FFmpeg's version is the manifest's");
+    // (configure quotes the arguments that hold a comma)
+    assert_eq!(configuration.replace('\'', ""), field("configure").replace("$PREFIX", prefix), "configured as the manifest says");
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    for lib in ["libavcodec", "libavformat", "libavutil", "libswscale", "libx264", "libx265", "libvpx", "libSvtAv1"] {
+        assert!(!maps.contains(&format!("/{lib}")), "{lib} is linked in, not loaded as a shared library");
+    }
+}
