@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything framecodec needs on Debian/Ubuntu (pkg-config and clang for the FFmpeg bindings, the
-# ffmpeg CLI used by tests and benchmarks, Chromium for the colour tests, npm packages), builds the FFmpeg
+# ffmpeg CLI used by tests and benchmarks, Chromium for the colour tests, mmdebstrap for the install
+# check, npm packages), builds the FFmpeg
 # that ships (scripts/ffmpeg/build.sh: static, from Debian's source packages, cached under ~/.cache), points
 # cargo at it (.cargo/config.toml) and builds the native addon. Safe to rerun: each step is skipped when
 # already done.
@@ -15,6 +16,10 @@ command -v c++ >/dev/null || missing+=(g++)
 # The colour tests play our videos in a real player: Debian's Chromium (driven by puppeteer-core).
 command -v chromium >/dev/null || missing+=(chromium)
 command -v valgrind >/dev/null || missing+=(valgrind) # the memory checks of npm test (scripts/valgrind/test.sh)
+# The install check of npm test (scripts/install-check/run.sh) makes a clean Debian root filesystem from
+# Debian's registry, verified with Debian's archive keys (already there on Debian; a package on Ubuntu).
+command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
 if ((${#missing[@]})); then
   echo "framecodec setup: installing ${missing[*]}"
   sudo=""
