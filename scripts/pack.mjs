@@ -36,7 +36,8 @@ if (!fs.existsSync(binary)) throw new Error(`${binary} is missing: build first (
 
 // ---------------------------------------------------------------- what the binary is
 const needed = execFileSync('sh', ['-c', `objdump -p "${binary}" | awk '/NEEDED/ { print $2 }'`]).toString().trim().split('\n').filter(Boolean);
-const glibcOnly = needed.every((lib) => /^(libc|libm|libdl|libpthread|librt|ld-linux-x86-64|libgcc_s)\.so/.test(lib));
+// glibc's own libraries (libmvec: its vector maths, which x265 uses), and gcc's runtime.
+const glibcOnly = needed.every((lib) => /^(libc|libm|libmvec|libdl|libpthread|librt|ld-linux-x86-64|libgcc_s)\.so/.test(lib));
 const glibcFloor = execFileSync('sh', ['-c', `objdump -T "${binary}" | grep -o 'GLIBC_[0-9.]*' | sort -Vu | tail -1`]).toString().trim().replace('GLIBC_', '');
 const versions = JSON.parse(execFileSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(path.join(ROOT, 'index.js'))}).versions))`]).toString());
 log(`${nodeFile}: ${(fs.statSync(binary).size / 2 ** 20).toFixed(1)} MiB, needs ${needed.join(' ')}, glibc >= ${glibcFloor}, FFmpeg ${versions.ffmpeg} (${versions.ffmpegBuild})`);
@@ -105,10 +106,12 @@ fs.rmSync(stage, { recursive: true, force: true });
 for (const t of tarballs) log(`${path.relative(process.cwd(), t)}: ${(fs.statSync(t).size / 2 ** 20).toFixed(2)} MiB`);
 console.log(JSON.stringify({ tarballs, binaryBytes: fs.statSync(binary).size, needed, glibcFloor, versions }));
 
+/** The manifest of the static FFmpeg build (scripts/ffmpeg/build.sh prints its prefix; cached, instant). */
 function readManifest() {
-  const prefix = process.env.FRAMECODEC_FFMPEG_PREFIX;
-  const file = prefix && path.join(prefix, 'share/framecodec/manifest.json');
-  return file && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
+  const prefix = process.env.FRAMECODEC_FFMPEG_PREFIX
+    || execFileSync('bash', [path.join(ROOT, 'scripts/ffmpeg/build.sh')], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split('\n').pop();
+  const file = path.join(prefix, 'share/framecodec/manifest.json');
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
 }
 
 function notices() {
@@ -117,7 +120,11 @@ function notices() {
   if (manifest) {
     lines.push('| library | version | Debian source package | licence |', '|---|---|---|---|');
     lines.push(`| FFmpeg | ${manifest.ffmpeg?.version ?? versions.ffmpeg} | ${manifest.ffmpeg?.debian ?? ''} | ${manifest.ffmpeg?.license ?? ''} |`);
-    for (const l of manifest.libraries ?? []) lines.push(`| ${l.name} | ${l.version} | ${l.debian ?? ''} | ${l.license} |`);
+    for (const l of manifest.libraries ?? []) {
+      const patches = l.debian_patches?.length ? ` (with Debian's patches: ${l.debian_patches.join(', ')})` : '';
+      lines.push(`| ${l.name} | ${l.version} | ${l.debian ?? ''}${patches} | ${l.license} |`);
+    }
+    lines.push('', 'x265 brings in libstdc++ (GCC Runtime Library Exception), linked statically.');
     if (manifest.configure) lines.push('', `FFmpeg was configured with: \`${manifest.configure}\``);
   } else {
     lines.push(`FFmpeg ${versions.ffmpeg} is the system's (shared libraries, not bundled): ${bundled.map(([k, v]) => `${k} ${v}`).join(', ')}.`);

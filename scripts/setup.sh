@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything framecodec needs on Debian/Ubuntu (pkg-config and clang for the FFmpeg bindings, the
 # ffmpeg CLI used by tests and benchmarks, Chromium for the colour tests, mmdebstrap for the install
-# check, npm packages), builds the FFmpeg
-# that ships (scripts/ffmpeg/build.sh: static, from Debian's source packages, cached under ~/.cache), points
-# cargo at it (.cargo/config.toml) and builds the native addon. Safe to rerun: each step is skipped when
-# already done.
+# check, npm packages), builds the FFmpeg that ships (scripts/ffmpeg/build.sh: static, from Debian's
+# source packages, cached under ~/.cache), points cargo at it (.cargo/config.toml) and builds the native
+# addon. Safe to rerun: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -57,7 +57,7 @@ impl VideoCodec {
             return Err(EncodeError::new(
                 ErrorCode::UnknownCodec,
                 format!(
-                    "unknown codec '{name}': give an FFmpeg encoder name (libx264, libx265, libvpx-vp9, libaom-av1, mpeg4, …) or a codec name (h264, hevc, vp9, av1, …)"
+                    "unknown codec '{name}': give an FFmpeg encoder name (libx264, libx265, libvpx-vp9, libsvtav1, mpeg4, …) or a codec name (h264, hevc, vp9, av1, …)"
                 ),
             ));
         }
