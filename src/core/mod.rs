@@ -23,16 +23,18 @@ mod writer;
 pub use convert::color::{ColorMatrix, ColorRange, ColorSpec};
 pub use convert::{Converter, FrameFormat};
 pub use encoder::codec::VideoCodec;
-pub use ffmpeg::versions as ffmpeg_versions;
 pub use encoder::hw_frames::{CudaContextHandle, CudaHwFrames};
 pub use encoder::rate::FrameRate;
 pub use encoder::settings::{EncodeSettings, OptionValue, Preset};
 pub use error::{sys_error, EncodeError, ErrorCode, Result, SysCall};
+pub use ffmpeg::versions as ffmpeg_versions;
 pub use mux::container::Container;
 pub use picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
 pub use pipeline::{encode, Batch, EncodeControl, Feed, Pipeline, PipelineSpec, Unwatched};
 pub use sink::destination::local_path;
-pub use sink::{ChunkConsumer, FileSink, MemorySink, PendingFile, SharedSink, Sink, SinkOutput, StreamMode, StreamSink};
+pub use sink::{
+    ChunkConsumer, FileSink, MemorySink, PendingFile, SharedSink, Sink, SinkOutput, StreamMode, StreamSink,
+};
 pub use source::{Device, FrameConverter, FrameSource, HostBytes, HostConverter, HostFrames, SourceFrame};
 pub use writer::{EncodeSummary, VideoWriter, WriterConfig};
 

@@ -19,9 +19,7 @@ impl Layout {
         match name {
             "NCHW" => Ok(Layout::Nchw),
             "NHWC" => Ok(Layout::Nhwc),
-            other => Err(EncodeError::invalid_value(format!(
-                "layout must be 'NCHW' or 'NHWC', got '{other}'"
-            ))),
+            other => Err(EncodeError::invalid_value(format!("layout must be 'NCHW' or 'NHWC', got '{other}'"))),
         }
     }
 
@@ -135,9 +133,9 @@ impl FrameGeometry {
 
     /// Checks that a buffer of `len` bytes holds exactly these frames.
     pub fn check_len(&self, len: usize, shape: [i64; 4]) -> Result<()> {
-        let expected = self.total_bytes().ok_or_else(|| {
-            EncodeError::invalid_value(format!("shape [{}] is too large", join(&shape)))
-        })?;
+        let expected = self
+            .total_bytes()
+            .ok_or_else(|| EncodeError::invalid_value(format!("shape [{}] is too large", join(&shape))))?;
         if expected != len {
             return Err(EncodeError::invalid_value(format!(
                 "data has {len} bytes but shape [{}] ({}) needs {expected} bytes",

@@ -119,9 +119,10 @@ impl Pipeline {
             cuda_context: gpu.as_ref().map(|g| g.context_handle()),
         };
         let on_device = |e: EncodeError| match (&gpu, e.code) {
-            (Some(gpu), ErrorCode::EncoderUnavailable) => {
-                EncodeError::new(e.code, format!("{}; the frames are on {} (cuda:{})", e.message, gpu.name, gpu.ordinal))
-            }
+            (Some(gpu), ErrorCode::EncoderUnavailable) => EncodeError::new(
+                e.code,
+                format!("{}; the frames are on {} (cuda:{})", e.message, gpu.name, gpu.ordinal),
+            ),
             _ => e,
         };
         let writer = open_writer(&config, gpu.is_some(), open_sink).map_err(on_device)?;
@@ -145,7 +146,9 @@ impl Pipeline {
             let converter = converter.as_mut();
             std::thread::Builder::new()
                 .name("framecodec-convert".into())
-                .spawn_scoped(scope, move || convert_feed(feed, converter, device, converted_tx, recycled_rx, control, stop))
+                .spawn_scoped(scope, move || {
+                    convert_feed(feed, converter, device, converted_tx, recycled_rx, control, stop)
+                })
                 .map_err(|e| EncodeError::new(ErrorCode::Encode, format!("cannot start a conversion thread: {e}")))?;
             let fed = encode_converted(&mut writer, &converted_rx, &recycled_tx, control, &progress);
             // Unblock and end the converter whatever happened (it may be waiting on a full queue).
@@ -205,7 +208,8 @@ pub fn encode(
         container,
         settings: settings.clone(),
     };
-    let pipeline = Pipeline::open(&spec, open_sink).map_err(|e| if control.aborted() { EncodeError::aborted() } else { e })?;
+    let pipeline =
+        Pipeline::open(&spec, open_sink).map_err(|e| if control.aborted() { EncodeError::aborted() } else { e })?;
     let (feed, fed) = mpsc::channel();
     let _ = feed.send(Feed::Frames(Batch { frames: source, id: 0 }));
     let _ = feed.send(Feed::Close);
@@ -239,7 +243,11 @@ impl<'a> Progress<'a> {
 
 /// Opens the writer. For frames on a GPU with no codec asked for, tries the container's codec on NVENC
 /// first (`h264_nvenc` for mp4, …) and falls back to the default CPU encoder where NVENC cannot run.
-fn open_writer(config: &WriterConfig, on_gpu: bool, open_sink: impl FnOnce() -> Result<Box<dyn Sink>>) -> Result<VideoWriter> {
+fn open_writer(
+    config: &WriterConfig,
+    on_gpu: bool,
+    open_sink: impl FnOnce() -> Result<Box<dyn Sink>>,
+) -> Result<VideoWriter> {
     let mut open_sink = Some(open_sink);
     let mut sink_once = || match open_sink.take() {
         Some(open) => open(),
@@ -298,7 +306,10 @@ fn convert_feed(
         };
         let frames = batch.frames;
         if frames.device() != device {
-            let wrong = EncodeError::invalid_value(format!("frames on {} were given to an encode of frames on {device}", frames.device()));
+            let wrong = EncodeError::invalid_value(format!(
+                "frames on {} were given to an encode of frames on {device}",
+                frames.device()
+            ));
             let _ = out.send(Converted::Failed(wrong));
             return;
         }

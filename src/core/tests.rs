@@ -44,7 +44,8 @@ pub(super) fn nchw_to_nhwc(data: &[u8], n: usize, h: usize, w: usize, channels: 
                     out[((f * h + y) * w + x) * channels + c] = data[((f * 3 + c) * h + y) * w + x];
                 }
                 if channels == 4 {
-                    out[((f * h + y) * w + x) * channels + 3] = (x * 7 + y) as u8; // ignored
+                    out[((f * h + y) * w + x) * channels + 3] = (x * 7 + y) as u8;
+                    // ignored
                 }
             }
         }
@@ -95,7 +96,12 @@ fn s(v: &str) -> OptionValue {
     OptionValue::Str(v.into())
 }
 
-pub(super) fn encode_to_memory(source: Arc<dyn FrameSource>, rate: f64, format: &str, settings: &EncodeSettings) -> Result<(EncodeSummary, Vec<u8>)> {
+pub(super) fn encode_to_memory(
+    source: Arc<dyn FrameSource>,
+    rate: f64,
+    format: &str,
+    settings: &EncodeSettings,
+) -> Result<(EncodeSummary, Vec<u8>)> {
     let mut summary = encode(
         source,
         FrameRate::from_f64(rate).unwrap(),
@@ -112,7 +118,11 @@ pub(super) fn encode_to_memory(source: Arc<dyn FrameSource>, rate: f64, format: 
 
 pub(super) fn temp_dir(tag: &str) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!("framecodec-core-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let dir = std::env::temp_dir().join(format!(
+        "framecodec-core-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -129,12 +139,16 @@ struct Decoded {
 
 /// Decodes every frame of the best video stream, handing each to `each`; returns the stream's decoder
 /// and time base / frame rate.
-fn decode_frames(path: &Path, mut each: impl FnMut(&ff::frame::Video)) -> (ff::decoder::Video, ff::Rational, ff::Rational) {
+fn decode_frames(
+    path: &Path,
+    mut each: impl FnMut(&ff::frame::Video),
+) -> (ff::decoder::Video, ff::Rational, ff::Rational) {
     ff::init().unwrap();
     let mut input = ff::format::input(path).unwrap();
     let stream = input.streams().best(ff::media::Type::Video).unwrap();
     let (index, time_base, avg_frame_rate) = (stream.index(), stream.time_base(), stream.avg_frame_rate());
-    let mut decoder = ff::codec::context::Context::from_parameters(stream.parameters()).unwrap().decoder().video().unwrap();
+    let mut decoder =
+        ff::codec::context::Context::from_parameters(stream.parameters()).unwrap().decoder().video().unwrap();
     let mut frame = ff::frame::Video::empty();
     let mut take = |decoder: &mut ff::decoder::Video| {
         while decoder.receive_frame(&mut frame).is_ok() {
@@ -166,11 +180,21 @@ fn plane_of(frame: &ff::frame::Video, i: usize) -> Vec<u8> {
 fn decode(path: &Path) -> Decoded {
     let (mut planes, mut pts) = (Vec::new(), Vec::new());
     let (decoder, time_base, avg_frame_rate) = decode_frames(path, |frame| {
-        assert!(matches!(frame.format(), ff::format::Pixel::YUV444P | ff::format::Pixel::YUVJ444P), "tests decode yuv444p streams");
+        assert!(
+            matches!(frame.format(), ff::format::Pixel::YUV444P | ff::format::Pixel::YUVJ444P),
+            "tests decode yuv444p streams"
+        );
         planes.push([plane_of(frame, 0), plane_of(frame, 1), plane_of(frame, 2)]);
         pts.push(frame.pts().unwrap_or(-1));
     });
-    Decoded { planes, pts, time_base, avg_frame_rate, color_space: decoder.color_space(), color_range: decoder.color_range() }
+    Decoded {
+        planes,
+        pts,
+        time_base,
+        avg_frame_rate,
+        color_space: decoder.color_space(),
+        color_range: decoder.color_range(),
+    }
 }
 
 /// Every decoded frame's planes (any planar format), cropped to their visible size.
@@ -238,8 +262,13 @@ fn lossless_encode_matches_bt709_limited_reference() {
     let (n, h, w) = (4, 48, 64);
     let data = nchw_frames(n, h, w);
     let frames = host(data.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
-    let (summary, bytes) = encode_to_memory(Arc::new(frames.clone()), 30.0, "mkv", &settings("libx264", "yuv444p", &LOSSLESS_444)).unwrap();
-    assert_eq!((summary.format.as_str(), summary.codec.as_str(), summary.pixel_format.as_str()), ("matroska", "libx264", "yuv444p"));
+    let (summary, bytes) =
+        encode_to_memory(Arc::new(frames.clone()), 30.0, "mkv", &settings("libx264", "yuv444p", &LOSSLESS_444))
+            .unwrap();
+    assert_eq!(
+        (summary.format.as_str(), summary.codec.as_str(), summary.pixel_format.as_str()),
+        ("matroska", "libx264", "yuv444p")
+    );
     assert_eq!(summary.frames, n as u64);
     assert_eq!(summary.bytes, bytes.len() as u64);
     let decoded = decode(&write_temp(&bytes, "mkv"));
@@ -255,7 +284,8 @@ fn colorspace_and_range_options_change_conversion_and_tags() {
     let data = nchw_frames(n, h, w);
     let frames = host(data.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let extra = [("qp", OptionValue::Num(0.0)), ("colorspace", s("bt470bg")), ("color_range", s("pc"))];
-    let (_, bytes) = encode_to_memory(Arc::new(frames.clone()), 25.0, "mkv", &settings("libx264", "yuv444p", &extra)).unwrap();
+    let (_, bytes) =
+        encode_to_memory(Arc::new(frames.clone()), 25.0, "mkv", &settings("libx264", "yuv444p", &extra)).unwrap();
     let decoded = decode(&write_temp(&bytes, "mkv"));
     assert_eq!(decoded.color_space, ff::color::Space::BT470BG);
     assert_eq!(decoded.color_range, ff::color::Range::JPEG);
@@ -271,11 +301,22 @@ fn nchw_nhwc_and_rgba_inputs_encode_identically() {
     let (n, h, w) = (3, 24, 40);
     let nchw = nchw_frames(n, h, w);
     let s = settings("libx264", "yuv444p", &[("qp", OptionValue::Num(0.0)), ("threads", OptionValue::Num(1.0))]);
-    let a = encode_to_memory(Arc::new(host(nchw.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw)), 30.0, "mkv", &s).unwrap().1;
+    let a = encode_to_memory(
+        Arc::new(host(nchw.clone(), [n as i64, 3, h as i64, w as i64], Layout::Nchw)),
+        30.0,
+        "mkv",
+        &s,
+    )
+    .unwrap()
+    .1;
     let rgb = nchw_to_nhwc(&nchw, n, h, w, 3);
-    let b = encode_to_memory(Arc::new(host(rgb, [n as i64, h as i64, w as i64, 3], Layout::Nhwc)), 30.0, "mkv", &s).unwrap().1;
+    let b = encode_to_memory(Arc::new(host(rgb, [n as i64, h as i64, w as i64, 3], Layout::Nhwc)), 30.0, "mkv", &s)
+        .unwrap()
+        .1;
     let rgba = nchw_to_nhwc(&nchw, n, h, w, 4);
-    let c = encode_to_memory(Arc::new(host(rgba, [n as i64, h as i64, w as i64, 4], Layout::Nhwc)), 30.0, "mkv", &s).unwrap().1;
+    let c = encode_to_memory(Arc::new(host(rgba, [n as i64, h as i64, w as i64, 4], Layout::Nhwc)), 30.0, "mkv", &s)
+        .unwrap()
+        .1;
     let planes = |bytes: &[u8]| decode(&write_temp(bytes, "mkv")).planes;
     assert!(planes(&a) == planes(&b), "NCHW and NHWC RGB decode to the same frames");
     assert!(planes(&a) == planes(&c), "NCHW and NHWC RGBA decode to the same frames");
@@ -285,7 +326,8 @@ fn nchw_nhwc_and_rgba_inputs_encode_identically() {
 fn ntsc_rate_gives_exact_timestamps_in_mp4() {
     let (n, h, w) = (10, 16, 16);
     let frames = host(nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
-    let (_, bytes) = encode_to_memory(Arc::new(frames.clone()), 29.97, "mp4", &settings("libx264", "yuv444p", &[])).unwrap();
+    let (_, bytes) =
+        encode_to_memory(Arc::new(frames.clone()), 29.97, "mp4", &settings("libx264", "yuv444p", &[])).unwrap();
     let decoded = decode(&write_temp(&bytes, "mp4"));
     assert_eq!(decoded.avg_frame_rate, ff::Rational::new(30000, 1001));
     assert_eq!(decoded.planes.len(), n);
@@ -303,9 +345,14 @@ fn file_sink_writes_dest_and_leaves_no_temp() {
     let dir = temp_dir("file");
     let dest = dir.join("out.mp4");
     let frames = host(nchw_frames(3, 16, 16), [3, 3, 16, 16], Layout::Nchw);
-    let summary = encode(Arc::new(frames.clone()), FrameRate::from_f64(30.0).unwrap(), Container::from_path(&dest).unwrap(), &EncodeSettings::default(), &Unwatched, || {
-        Ok(Box::new(FileSink::create(&dest)?))
-    })
+    let summary = encode(
+        Arc::new(frames.clone()),
+        FrameRate::from_f64(30.0).unwrap(),
+        Container::from_path(&dest).unwrap(),
+        &EncodeSettings::default(),
+        &Unwatched,
+        || Ok(Box::new(FileSink::create(&dest)?)),
+    )
     .unwrap();
     assert!(!dest.exists(), "the file reaches dest only when committed");
     let SinkOutput::File(pending) = summary.output else { panic!("a file") };
@@ -318,10 +365,17 @@ fn file_sink_writes_dest_and_leaves_no_temp() {
 fn encode_error(format: &str, settings: &EncodeSettings) -> EncodeError {
     let frames = host(nchw_frames(2, 16, 16), [2, 3, 16, 16], Layout::Nchw);
     let sink_opened = std::cell::Cell::new(false);
-    let err = encode(Arc::new(frames.clone()), FrameRate::from_f64(30.0).unwrap(), Container::resolve(format).unwrap(), settings, &Unwatched, || {
-        sink_opened.set(true);
-        Ok(Box::new(MemorySink::new()))
-    })
+    let err = encode(
+        Arc::new(frames.clone()),
+        FrameRate::from_f64(30.0).unwrap(),
+        Container::resolve(format).unwrap(),
+        settings,
+        &Unwatched,
+        || {
+            sink_opened.set(true);
+            Ok(Box::new(MemorySink::new()))
+        },
+    )
     .expect_err("encode should fail");
     if err.code != ErrorCode::Encode {
         assert!(!sink_opened.get(), "{:?} must be found before any output is created", err.code);
@@ -392,8 +446,13 @@ fn s_(v: &str) -> OptionValue {
 fn extra_options_reach_codec_and_muxer() {
     let (n, h, w) = (6, 16, 16);
     let frames = host(nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
-    let extra = [("g", OptionValue::Num(2.0)), ("bf", OptionValue::Num(0.0)), ("movflags", s("+frag_keyframe+empty_moov+default_base_moof"))];
-    let (_, bytes) = encode_to_memory(Arc::new(frames.clone()), 30.0, "mp4", &settings("libx264", "yuv444p", &extra)).unwrap();
+    let extra = [
+        ("g", OptionValue::Num(2.0)),
+        ("bf", OptionValue::Num(0.0)),
+        ("movflags", s("+frag_keyframe+empty_moov+default_base_moof")),
+    ];
+    let (_, bytes) =
+        encode_to_memory(Arc::new(frames.clone()), 30.0, "mp4", &settings("libx264", "yuv444p", &extra)).unwrap();
     assert!(bytes.windows(4).any(|b| b == b"moof"), "fragmented mp4 has moof boxes");
     let path = write_temp(&bytes, "mp4");
     let mut input = ff::format::input(&path).unwrap();
@@ -421,7 +480,15 @@ impl EncodeControl for Recorder {
 fn progress_is_monotonic_and_ends_at_total() {
     let frames = host(nchw_frames(40, 16, 16), [40, 3, 16, 16], Layout::Nchw);
     let rec = Recorder { abort_after: None, seen: Mutex::new(vec![]) };
-    encode(Arc::new(frames.clone()), FrameRate::from_f64(30.0).unwrap(), Container::resolve("mkv").unwrap(), &EncodeSettings::default(), &rec, || Ok(Box::new(MemorySink::new()))).unwrap();
+    encode(
+        Arc::new(frames.clone()),
+        FrameRate::from_f64(30.0).unwrap(),
+        Container::resolve("mkv").unwrap(),
+        &EncodeSettings::default(),
+        &rec,
+        || Ok(Box::new(MemorySink::new())),
+    )
+    .unwrap();
     let seen = rec.seen.lock().unwrap();
     assert!(seen.windows(2).all(|p| p[0] <= p[1]), "{seen:?}");
     assert_eq!(*seen.last().unwrap(), 40);
@@ -434,9 +501,14 @@ fn abort_stops_the_encode_and_discards_the_file() {
     let dest = dir.join("out.mp4");
     let frames = host(nchw_frames(40, 16, 16), [40, 3, 16, 16], Layout::Nchw);
     let rec = Recorder { abort_after: Some(10), seen: Mutex::new(vec![]) };
-    let err = encode(Arc::new(frames.clone()), FrameRate::from_f64(30.0).unwrap(), Container::resolve("mp4").unwrap(), &EncodeSettings::default(), &rec, || {
-        Ok(Box::new(FileSink::create(&dest)?))
-    })
+    let err = encode(
+        Arc::new(frames.clone()),
+        FrameRate::from_f64(30.0).unwrap(),
+        Container::resolve("mp4").unwrap(),
+        &EncodeSettings::default(),
+        &rec,
+        || Ok(Box::new(FileSink::create(&dest)?)),
+    )
     .err()
     .unwrap();
     assert_eq!(err.code, ErrorCode::Aborted);
@@ -458,7 +530,8 @@ fn every_listed_container_takes_its_default_codec() {
         ("gif", "gif", "gif"),
         ("ts", "mpegts", "mpeg2video"),
     ] {
-        let (summary, bytes) = encode_to_memory(Arc::new(frames.clone()), 30.0, format, &EncodeSettings::default()).unwrap();
+        let (summary, bytes) =
+            encode_to_memory(Arc::new(frames.clone()), 30.0, format, &EncodeSettings::default()).unwrap();
         assert_eq!((summary.format.as_str(), summary.codec.as_str()), (muxer, codec), "{format}");
         assert!(!bytes.is_empty());
     }
@@ -476,9 +549,14 @@ fn faststart_moves_the_index_to_the_front_in_files_and_memory() {
 
     let dir = temp_dir("faststart");
     let dest = dir.join("fast.mp4");
-    let summary = encode(Arc::new(frames.clone()), FrameRate::from_f64(30.0).unwrap(), Container::from_path(&dest).unwrap(), &faststart, &Unwatched, || {
-        Ok(Box::new(FileSink::create(&dest)?))
-    })
+    let summary = encode(
+        Arc::new(frames.clone()),
+        FrameRate::from_f64(30.0).unwrap(),
+        Container::from_path(&dest).unwrap(),
+        &faststart,
+        &Unwatched,
+        || Ok(Box::new(FileSink::create(&dest)?)),
+    )
     .unwrap();
     let SinkOutput::File(pending) = summary.output else { panic!("a file") };
     pending.commit().unwrap();
@@ -503,7 +581,9 @@ fn conversion_speed() {
     ] {
         let frames = host(data, shape, layout);
         let g = frames.geometry();
-        let mut conv = Converter::new(g.input_pixels(), w, h, ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, ColorSpec::default()).unwrap();
+        let mut conv =
+            Converter::new(g.input_pixels(), w, h, ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, ColorSpec::default())
+                .unwrap();
         let mut dst = ff::frame::Video::new(ff::format::Pixel::YUV420P, w as u32, h as u32);
         // Thread CPU time, so other load on the machine does not count.
         let cpu = || {
@@ -520,14 +600,27 @@ fn conversion_speed() {
             }
             best = best.min((cpu() - start) / reps as f64);
         }
-        let sws = Converter::Swscale(super::convert::swscale::SwsConverter::new(g.input_pixels(), w, h, ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, ColorSpec::default()).unwrap());
+        let sws = Converter::Swscale(
+            super::convert::swscale::SwsConverter::new(
+                g.input_pixels(),
+                w,
+                h,
+                ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P,
+                ColorSpec::default(),
+            )
+            .unwrap(),
+        );
         let mut sws = sws;
         let start = cpu();
         for i in 0..10 {
             sws.convert(&frames.picture(i % n), &mut dst).unwrap();
         }
         let sws_per = (cpu() - start) / 10.0;
-        eprintln!("{name} -> yuv420p: native {:.2} ms/frame CPU, swscale {:.2} ms/frame CPU", best * 1e3, sws_per * 1e3);
+        eprintln!(
+            "{name} -> yuv420p: native {:.2} ms/frame CPU, swscale {:.2} ms/frame CPU",
+            best * 1e3,
+            sws_per * 1e3
+        );
     }
 }
 
@@ -566,7 +659,8 @@ fn linked_ffmpeg_is_the_static_build_that_ships() {
     let prefix = env!("FRAMECODEC_FFMPEG_PREFIX");
     let manifest = std::fs::read_to_string(Path::new(prefix).join("share/framecodec/manifest.json")).unwrap();
     let field = |key: &str| {
-        let start = manifest.find(&format!("\"{key}\": \"")).unwrap_or_else(|| panic!("{key} in the manifest")) + key.len() + 5;
+        let start =
+            manifest.find(&format!("\"{key}\": \"")).unwrap_or_else(|| panic!("{key} in the manifest")) + key.len() + 5;
         manifest[start..start + manifest[start..].find('"').unwrap()].to_string()
     };
     // SAFETY: static NUL-terminated strings of libavutil / libavcodec.
@@ -578,7 +672,11 @@ fn linked_ffmpeg_is_the_static_build_that_ships() {
     };
     assert_eq!(version, field("version"), "FFmpeg's version is the manifest's");
     // (configure quotes the arguments that hold a comma)
-    assert_eq!(configuration.replace('\'', ""), field("configure").replace("$PREFIX", prefix), "configured as the manifest says");
+    assert_eq!(
+        configuration.replace('\'', ""),
+        field("configure").replace("$PREFIX", prefix),
+        "configured as the manifest says"
+    );
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
     for lib in ["libavcodec", "libavformat", "libavutil", "libswscale", "libx264", "libx265", "libvpx", "libSvtAv1"] {
         assert!(!maps.contains(&format!("/{lib}")), "{lib} is linked in, not loaded as a shared library");

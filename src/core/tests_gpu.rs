@@ -68,20 +68,33 @@ fn gpu_conversion_matches_the_cpu_conversion() {
                 let (mut a, mut b) = (ff::frame::Video::empty(), ff::frame::Video::empty());
                 device.converter(&format).unwrap().convert(1, &mut a).unwrap();
                 // The CPU path writes NV12 with swscale; compare NV12 against our own 4:2:0 kernel.
-                let cpu_format = if fmt == AV_PIX_FMT_NV12 { FrameFormat { pixel_format: AV_PIX_FMT_YUV420P, ..format.clone() } } else { format.clone() };
+                let cpu_format = if fmt == AV_PIX_FMT_NV12 {
+                    FrameFormat { pixel_format: AV_PIX_FMT_YUV420P, ..format.clone() }
+                } else {
+                    format.clone()
+                };
                 host.converter(&cpu_format).unwrap().convert(1, &mut b).unwrap();
                 let (cw, ch) = if fmt == AV_PIX_FMT_YUV444P { (w, h) } else { (w.div_ceil(2), h.div_ceil(2)) };
                 let gpu_planes = if fmt == AV_PIX_FMT_NV12 {
                     let uv = plane_bytes(&a, 1, 2 * cw, ch);
-                    [plane_bytes(&a, 0, w, h), uv.iter().step_by(2).copied().collect(), uv.iter().skip(1).step_by(2).copied().collect()]
+                    [
+                        plane_bytes(&a, 0, w, h),
+                        uv.iter().step_by(2).copied().collect(),
+                        uv.iter().skip(1).step_by(2).copied().collect(),
+                    ]
                 } else {
                     [plane_bytes(&a, 0, w, h), plane_bytes(&a, 1, cw, ch), plane_bytes(&a, 2, cw, ch)]
                 };
                 for (p, gpu_plane) in gpu_planes.iter().enumerate() {
                     let cpu_plane = if p == 0 { plane_bytes(&b, 0, w, h) } else { plane_bytes(&b, p, cw, ch) };
                     assert_eq!(gpu_plane.len(), cpu_plane.len());
-                    let max = gpu_plane.iter().zip(&cpu_plane).map(|(x, y)| (*x as i32 - *y as i32).abs()).max().unwrap();
-                    assert!(max <= 1, "{name} {} {color:?} plane {p}: max abs diff {max}", ffmpeg::util::pix_fmt_name(fmt));
+                    let max =
+                        gpu_plane.iter().zip(&cpu_plane).map(|(x, y)| (*x as i32 - *y as i32).abs()).max().unwrap();
+                    assert!(
+                        max <= 1,
+                        "{name} {} {color:?} plane {p}: max abs diff {max}",
+                        ffmpeg::util::pix_fmt_name(fmt)
+                    );
                     worst[p] = worst[p].max(max);
                 }
             }
@@ -114,7 +127,13 @@ fn gpu_converted_frames_are_pinned_and_reused_once_the_encoder_lets_go() {
     let (n, h, w) = (3, 30, 44);
     let data = nchw_frames(n, h, w);
     let device = on_gpu(&gpu, &data, [n as i64, 3, h as i64, w as i64], Layout::Nchw);
-    let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
+    let format = FrameFormat {
+        pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P,
+        width: w,
+        height: h,
+        color: ColorSpec::default(),
+        hw: None,
+    };
     let mut conv = device.converter(&format).unwrap();
     let mut frame = ff::frame::Video::empty();
     conv.convert(0, &mut frame).unwrap();
@@ -152,7 +171,9 @@ unsafe fn fake_driver_hook<F: Copy>(name: &str) -> Option<F> {
 /// Under the stand-in driver: marks `ptr`'s allocation as still being written by queued work.
 fn fake_driver_write_pending(ptr: u64) -> bool {
     // SAFETY: the hook's signature.
-    let Some(hook) = (unsafe { fake_driver_hook::<unsafe extern "C" fn(u64)>("fake_cuda_write_pending") }) else { return false };
+    let Some(hook) = (unsafe { fake_driver_hook::<unsafe extern "C" fn(u64)>("fake_cuda_write_pending") }) else {
+        return false;
+    };
     // SAFETY: the hook only records the address.
     unsafe { hook(ptr) };
     true
@@ -161,7 +182,10 @@ fn fake_driver_write_pending(ptr: u64) -> bool {
 /// Under the stand-in driver: live allocations of exactly `size` bytes (pinned host memory if `host`).
 fn fake_driver_live_allocations(size: usize, host: bool) -> Option<i32> {
     // SAFETY: the hook's signature; it only reads the driver's table.
-    unsafe { fake_driver_hook::<unsafe extern "C" fn(usize, i32) -> i32>("fake_cuda_live_allocations").map(|hook| hook(size, host as i32)) }
+    unsafe {
+        fake_driver_hook::<unsafe extern "C" fn(usize, i32) -> i32>("fake_cuda_live_allocations")
+            .map(|hook| hook(size, host as i32))
+    }
 }
 
 #[test]
@@ -170,12 +194,19 @@ fn encodes_free_their_gpu_and_pinned_memory() {
     let (n, h, w) = (6, 26, 34); // a size no other test uses: its buffers are this test's
     let device = on_gpu(&gpu, &nchw_frames(n, h, w), [n as i64, 3, h as i64, w as i64], Layout::Nchw);
     let layout = super::cuda::PlaneLayout::new(w, h, true, false);
-    let live = || (fake_driver_live_allocations(layout.len(), false), fake_driver_live_allocations(layout.len() + 64, true));
+    let live =
+        || (fake_driver_live_allocations(layout.len(), false), fake_driver_live_allocations(layout.len() + 64, true));
     if live().0.is_none() {
         println!("SKIPPED encodes_free_their_gpu_and_pinned_memory: needs the stand-in driver to count allocations");
         return;
     }
-    let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
+    let format = FrameFormat {
+        pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P,
+        width: w,
+        height: h,
+        color: ColorSpec::default(),
+        hw: None,
+    };
     {
         let mut conv = device.converter(&format).unwrap();
         let mut frame = ff::frame::Video::empty();
@@ -198,9 +229,19 @@ fn an_encode_waits_for_work_still_writing_the_frames() {
         println!("SKIPPED an_encode_waits_for_work_still_writing_the_frames: needs the stand-in driver to model pending writes");
         return;
     }
-    let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
+    let format = FrameFormat {
+        pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P,
+        width: w,
+        height: h,
+        color: ColorSpec::default(),
+        hw: None,
+    };
     let mut frame = ff::frame::Video::empty();
-    device.converter(&format).unwrap().convert(0, &mut frame).expect("the frames are read only after the queued work is done");
+    device
+        .converter(&format)
+        .unwrap()
+        .convert(0, &mut frame)
+        .expect("the frames are read only after the queued work is done");
 }
 
 #[test]
@@ -209,9 +250,16 @@ fn nvenc_input_frames_get_the_same_nv12_as_host_frames() {
     let (n, h, w) = (2, 37, 50);
     for (name, data, shape, layout) in layouts(n, h, w) {
         let device = on_gpu(&gpu, &data, shape, layout);
-        let hw = CudaHwFrames::new(device.cuda_context().unwrap(), w, h).expect("FFmpeg's CUDA frames pool on our context");
+        let hw =
+            CudaHwFrames::new(device.cuda_context().unwrap(), w, h).expect("FFmpeg's CUDA frames pool on our context");
         let nv12 = ff::ffi::AVPixelFormat::AV_PIX_FMT_NV12;
-        let on_gpu = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_CUDA, width: w, height: h, color: ColorSpec::default(), hw: Some(Arc::new(hw)) };
+        let on_gpu = FrameFormat {
+            pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_CUDA,
+            width: w,
+            height: h,
+            color: ColorSpec::default(),
+            hw: Some(Arc::new(hw)),
+        };
         let on_host = FrameFormat { pixel_format: nv12, width: w, height: h, color: ColorSpec::default(), hw: None };
         let (mut a, mut b) = (ff::frame::Video::empty(), ff::frame::Video::empty());
         device.converter(&on_gpu).unwrap().convert(1, &mut a).unwrap();
@@ -259,7 +307,9 @@ fn luma_psnr(source: &[u8], decoded: &[[Vec<u8>; 3]], h: usize, w: usize) -> f64
 fn cuda_input_encodes_like_host_input() {
     let Some(gpu) = gpu_or_skip("cuda_input_encodes_like_host_input") else { return };
     let (n, h, w) = (8, 48, 64);
-    let encode_planes = |src: Arc<dyn FrameSource>, settings: &EncodeSettings| decode_planes(&encode_to_memory(src, 30.0, "mkv", settings).unwrap().1, "mkv");
+    let encode_planes = |src: Arc<dyn FrameSource>, settings: &EncodeSettings| {
+        decode_planes(&encode_to_memory(src, 30.0, "mkv", settings).unwrap().1, "mkv")
+    };
     let lossless = EncodeSettings {
         codec: Some("libx264".into()),
         extra: vec![("qp".into(), OptionValue::Num(0.0)), ("threads".into(), OptionValue::Num(1.0))],
@@ -269,7 +319,8 @@ fn cuda_input_encodes_like_host_input() {
     for (name, data, shape, layout) in layouts(n, h, w) {
         let host = HostFrames::new(Arc::new(data.clone()), shape, layout).unwrap();
         let device = on_gpu(&gpu, &data, shape, layout);
-        let (a, b) = (encode_planes(Arc::new(device.clone()), &lossless), encode_planes(Arc::new(host.clone()), &lossless));
+        let (a, b) =
+            (encode_planes(Arc::new(device.clone()), &lossless), encode_planes(Arc::new(host.clone()), &lossless));
         assert_eq!(a.len(), n);
         assert!(a == b, "{name}: CUDA-input and host-input encodes decode differently");
         let psnr = luma_psnr(&source, &a, h, w);
@@ -337,13 +388,19 @@ fn nvenc_is_used_where_it_runs_and_reported_where_it_does_not() {
         Ok(s) => {
             assert_eq!(default.codec, "h264_nvenc");
             assert_eq!(s.pixel_format, "nv12", "NVENC got GPU frames (cuda, NV12 underneath), not host frames");
-            println!("| NVENC on {} | present: h264_nvenc encoded {} GPU frames; default codec for CUDA frames: {} |", gpu.name, s.frames, default.codec);
+            println!(
+                "| NVENC on {} | present: h264_nvenc encoded {} GPU frames; default codec for CUDA frames: {} |",
+                gpu.name, s.frames, default.codec
+            );
         }
         Err(e) => {
             assert_eq!(e.code, ErrorCode::EncoderUnavailable, "{}", e.message);
             assert!(e.message.contains(&gpu.name), "names the GPU: {}", e.message);
             assert_eq!(default.codec, "libx264", "falls back to the CPU encoder");
-            println!("| NVENC on {} | absent, ERR_ENCODER_UNAVAILABLE ({}); default codec for CUDA frames: {} |", gpu.name, e.message, default.codec);
+            println!(
+                "| NVENC on {} | absent, ERR_ENCODER_UNAVAILABLE ({}); default codec for CUDA frames: {} |",
+                gpu.name, e.message, default.codec
+            );
         }
     }
 }
@@ -359,7 +416,13 @@ fn gpu_timings() {
     let device = on_gpu(&gpu, &data, [n as i64, 3, h as i64, w as i64], Layout::Nchw);
 
     // Kernel + copy-down throughput, then the kernel alone.
-    let format = FrameFormat { pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
+    let format = FrameFormat {
+        pixel_format: ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P,
+        width: w,
+        height: h,
+        color: ColorSpec::default(),
+        hw: None,
+    };
     let mut conv = device.converter(&format).unwrap();
     let mut frame = ff::frame::Video::empty();
     conv.convert(0, &mut frame).unwrap();
@@ -369,9 +432,19 @@ fn gpu_timings() {
     }
     let per = start.elapsed().as_secs_f64() / n as f64;
     let bytes = (w * h * 3 + w * h * 3 / 2) as f64; // RGB read + YUV written
-    println!("| GPU convert + copy to pinned host, 1080p | {:.3} ms/frame, {:.0} frames/s, {:.1} GB/s effective |", per * 1e3, 1.0 / per, bytes / per / 1e9);
+    println!(
+        "| GPU convert + copy to pinned host, 1080p | {:.3} ms/frame, {:.0} frames/s, {:.1} GB/s effective |",
+        per * 1e3,
+        1.0 / per,
+        bytes / per / 1e9
+    );
     let kernel = device.time_kernel(10 * n).unwrap();
-    println!("| GPU conversion kernel alone, 1080p | {:.3} ms/frame, {:.0} frames/s, {:.1} GB/s effective |", kernel * 1e3, 1.0 / kernel, bytes / kernel / 1e9);
+    println!(
+        "| GPU conversion kernel alone, 1080p | {:.3} ms/frame, {:.0} frames/s, {:.1} GB/s effective |",
+        kernel * 1e3,
+        1.0 / kernel,
+        bytes / kernel / 1e9
+    );
 
     let mut cpu_conv = host.converter(&format).unwrap();
     let start = Instant::now();
@@ -382,7 +455,11 @@ fn gpu_timings() {
     println!("| CPU convert (native kernel), 1080p | {:.3} ms/frame, {:.0} frames/s |", per_cpu * 1e3, 1.0 / per_cpu);
 
     for preset in ["ultrafast", "medium"] {
-        let s = EncodeSettings { codec: Some("libx264".into()), preset: Some(OptionValue::Str(preset.into())), ..Default::default() };
+        let s = EncodeSettings {
+            codec: Some("libx264".into()),
+            preset: Some(OptionValue::Str(preset.into())),
+            ..Default::default()
+        };
         let time = |src: Arc<dyn FrameSource>| {
             let start = Instant::now();
             encode_to_memory(src, 30.0, "mp4", &s).unwrap();

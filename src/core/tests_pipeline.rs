@@ -82,9 +82,14 @@ fn batches_of_any_size_give_the_one_shot_bytes() {
     let (n, h, w) = (9, 32, 48);
     let data = nchw_frames(n, h, w);
     let s = settings("libx264", "yuv420p", &[("preset", OptionValue::Str("fast".into()))]);
-    let whole = encode(batch_of(&data, 0..n, h, w), FrameRate::from_f64(RATE).unwrap(), Container::resolve("mp4").unwrap(), &s, &Unwatched, || {
-        Ok(Box::new(MemorySink::new()))
-    })
+    let whole = encode(
+        batch_of(&data, 0..n, h, w),
+        FrameRate::from_f64(RATE).unwrap(),
+        Container::resolve("mp4").unwrap(),
+        &s,
+        &Unwatched,
+        || Ok(Box::new(MemorySink::new())),
+    )
     .unwrap();
     assert_eq!(whole.frames, n as u64);
     let whole = memory_bytes(whole);
@@ -136,7 +141,9 @@ fn nothing_reaches_the_output_before_the_first_frame() {
 fn closing_without_frames_is_invalid_state_and_leaves_no_file() {
     let dir = temp_dir("no-frames");
     let dest = dir.join("empty.mp4");
-    let pipeline = Pipeline::open(&spec(16, 16, "mp4", EncodeSettings::default()), || Ok(Box::new(FileSink::create(&dest)?))).unwrap();
+    let pipeline =
+        Pipeline::open(&spec(16, 16, "mp4", EncodeSettings::default()), || Ok(Box::new(FileSink::create(&dest)?)))
+            .unwrap();
     let (feed, fed) = mpsc::channel();
     feed.send(Feed::Close).unwrap();
     let err = pipeline.run(fed, &Unwatched, None).unwrap_err();
@@ -151,7 +158,9 @@ fn an_abort_while_waiting_for_frames_stops_promptly_and_discards_the_output() {
     let dir = temp_dir("idle-abort");
     let dest = dir.join("out.mp4");
     let (h, w) = (16, 16);
-    let pipeline = Pipeline::open(&spec(w, h, "mp4", EncodeSettings::default()), || Ok(Box::new(FileSink::create(&dest)?))).unwrap();
+    let pipeline =
+        Pipeline::open(&spec(w, h, "mp4", EncodeSettings::default()), || Ok(Box::new(FileSink::create(&dest)?)))
+            .unwrap();
     let (feed, fed) = mpsc::channel();
     feed.send(Feed::Frames(Batch { frames: batch_of(&nchw_frames(3, h, w), 0..3, h, w), id: 0 })).unwrap();
     let watch = Arc::new(Watch::default());
@@ -175,7 +184,9 @@ fn a_feed_dropped_before_close_is_an_abort() {
     let dir = temp_dir("dropped-feed");
     let dest = dir.join("out.mkv");
     let (h, w) = (16, 16);
-    let pipeline = Pipeline::open(&spec(w, h, "mkv", EncodeSettings::default()), || Ok(Box::new(FileSink::create(&dest)?))).unwrap();
+    let pipeline =
+        Pipeline::open(&spec(w, h, "mkv", EncodeSettings::default()), || Ok(Box::new(FileSink::create(&dest)?)))
+            .unwrap();
     let (feed, fed) = mpsc::channel();
     feed.send(Feed::Frames(Batch { frames: batch_of(&nchw_frames(2, h, w), 0..2, h, w), id: 0 })).unwrap();
     drop(feed);
@@ -210,9 +221,14 @@ fn fragmented_mp4_starts_at_zero_and_cuts_a_fragment_each_second() {
     let (n, h, w) = (90, 32, 32);
     let movflags = OptionValue::Str("+frag_keyframe+empty_moov+default_base_moof".into());
     let s = settings("libx264", "yuv420p", &[("movflags", movflags)]);
-    let summary = encode(batch_of(&nchw_frames(n, h, w), 0..n, h, w), FrameRate::from_f64(RATE).unwrap(), Container::resolve("mp4").unwrap(), &s, &Unwatched, || {
-        Ok(Box::new(MemorySink::new()))
-    })
+    let summary = encode(
+        batch_of(&nchw_frames(n, h, w), 0..n, h, w),
+        FrameRate::from_f64(RATE).unwrap(),
+        Container::resolve("mp4").unwrap(),
+        &s,
+        &Unwatched,
+        || Ok(Box::new(MemorySink::new())),
+    )
     .unwrap();
     let bytes = memory_bytes(summary);
     let boxes = top_level_boxes(&bytes);

@@ -19,8 +19,8 @@ use super::encoder::rate::FrameRate;
 use super::encoder::settings::EncodeSettings;
 use super::encoder::video::{Encoder, VideoParams};
 use super::error::{EncodeError, ErrorCode, Result};
-use super::ffmpeg::util::pix_fmt_name;
 use super::ffmpeg::log::LogCapture;
+use super::ffmpeg::util::pix_fmt_name;
 use super::mux::container::Container;
 use super::mux::fragments::with_fragment_defaults;
 use super::mux::muxer::Muxer;
@@ -123,7 +123,8 @@ impl VideoWriter {
         }
         let mut frame = std::mem::replace(&mut self.frame, frame::Video::empty());
         let converter = self.converter.as_mut().expect("made above");
-        let result = self.encoder.frame_format().prepare(&mut frame).and_then(|_| converter.convert(picture, &mut frame));
+        let result =
+            self.encoder.frame_format().prepare(&mut frame).and_then(|_| converter.convert(picture, &mut frame));
         let result = result.and_then(|_| self.write_converted(&mut frame));
         self.frame = frame;
         result
@@ -156,7 +157,10 @@ impl VideoWriter {
     /// written there is no video to finish: `ERR_INVALID_STATE`, and the output is discarded.
     pub fn finish_watched(mut self, watch: &mut dyn FnMut(u64) -> Result<()>) -> Result<EncodeSummary> {
         if !self.header_written {
-            return Err(EncodeError::new(ErrorCode::InvalidState, "no frames were written: a video needs at least one frame"));
+            return Err(EncodeError::new(
+                ErrorCode::InvalidState,
+                "no frames were written: a video needs at least one frame",
+            ));
         }
         let log = LogCapture::start();
         self.encoder.send_eof(&log)?;

@@ -12,8 +12,8 @@ use napi_derive::napi;
 use crate::core::cuda::{self as core_cuda, CudaFrames, DeviceBuffer, Gpu};
 use crate::core::{EncodeError, ErrorCode, FrameGeometry, Layout};
 
-use crate::js::errors::{self, Failure};
 use crate::js::args::shape::shape_and_layout;
+use crate::js::errors::{self, Failure};
 use crate::js::node_api::JsVal;
 
 /// Allocations made by `cuda.upload`, by start address, so that frames given by pointer into one of
@@ -27,9 +27,17 @@ fn owner_of(ptr: u64) -> Option<Arc<DeviceBuffer>> {
 }
 
 /// `CudaFrames` from the constructor's arguments.
-pub fn cuda_frames(cuda_ptr: JsVal, device: JsVal, shape: [i64; 4], layout: Layout) -> std::result::Result<CudaFrames, Failure> {
+pub fn cuda_frames(
+    cuda_ptr: JsVal,
+    device: JsVal,
+    shape: [i64; 4],
+    layout: Layout,
+) -> std::result::Result<CudaFrames, Failure> {
     let ptr = cuda_ptr.bigint_u64().ok_or_else(|| {
-        Failure::Encode(EncodeError::new(ErrorCode::InvalidArgType, format!("cudaPtr must be a BigInt device pointer, got {}", cuda_ptr.describe_type())))
+        Failure::Encode(EncodeError::new(
+            ErrorCode::InvalidArgType,
+            format!("cudaPtr must be a BigInt device pointer, got {}", cuda_ptr.describe_type()),
+        ))
     })?;
     let ordinal = device_ordinal(device)?;
     FrameGeometry::new(shape, layout)?; // argument errors come before "no CUDA here"
@@ -102,7 +110,14 @@ pub fn upload(env: Env, frames: Unknown, options: Option<Unknown>) -> Result<Dev
         let gpu = Gpu::get(ordinal)?;
         let buffer = Arc::new(DeviceBuffer::upload(gpu, data)?);
         UPLOADS.lock().unwrap_or_else(|p| p.into_inner()).insert(buffer.ptr(), Arc::downgrade(&buffer));
-        Ok(DeviceFrames { buffer: Some(buffer), ptr: 0, shape: shape.map(|d| d as u32).to_vec(), layout: layout.name().to_string(), device: ordinal as u32 }.with_ptr())
+        Ok(DeviceFrames {
+            buffer: Some(buffer),
+            ptr: 0,
+            shape: shape.map(|d| d as u32).to_vec(),
+            layout: layout.name().to_string(),
+            device: ordinal as u32,
+        }
+        .with_ptr())
     })()
     .map_err(|f| errors::throw(raw, f))
 }

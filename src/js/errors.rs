@@ -78,7 +78,10 @@ pub fn failure_value(env: sys::napi_env, failure: Failure) -> JsVal {
 }
 
 /// The Promise of a started call, or a Promise rejected with the failure that prevented it.
-pub fn promise_or_rejection<'env>(env: sys::napi_env, started: Result<JsVal, Failure>) -> napi::bindgen_prelude::Unknown<'env> {
+pub fn promise_or_rejection<'env>(
+    env: sys::napi_env,
+    started: Result<JsVal, Failure>,
+) -> napi::bindgen_prelude::Unknown<'env> {
     let promise = match started {
         Ok(p) => p,
         Err(failure) => js::rejected_promise(env, failure_value(env, failure)),

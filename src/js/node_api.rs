@@ -119,13 +119,19 @@ impl JsVal {
         let mut len = 0usize;
         // SAFETY: first call asks for the length, second fills a buffer of len + 1 bytes.
         unsafe {
-            if sys::napi_get_value_string_utf8(self.env, self.raw, ptr::null_mut(), 0, &mut len) != sys::Status::napi_ok {
+            if sys::napi_get_value_string_utf8(self.env, self.raw, ptr::null_mut(), 0, &mut len) != sys::Status::napi_ok
+            {
                 return None;
             }
             let mut buf = vec![0u8; len + 1];
             let mut written = 0usize;
-            if sys::napi_get_value_string_utf8(self.env, self.raw, buf.as_mut_ptr() as *mut c_char, buf.len(), &mut written)
-                != sys::Status::napi_ok
+            if sys::napi_get_value_string_utf8(
+                self.env,
+                self.raw,
+                buf.as_mut_ptr() as *mut c_char,
+                buf.len(),
+                &mut written,
+            ) != sys::Status::napi_ok
             {
                 return None;
             }
@@ -182,7 +188,9 @@ impl JsVal {
         let mut kind = 0;
         let (mut len, mut data, mut buffer, mut offset) = (0usize, ptr::null_mut(), ptr::null_mut(), 0usize);
         // SAFETY: a typed array (checked above); the out-pointers are locals.
-        let status = unsafe { sys::napi_get_typedarray_info(self.env, self.raw, &mut kind, &mut len, &mut data, &mut buffer, &mut offset) };
+        let status = unsafe {
+            sys::napi_get_typedarray_info(self.env, self.raw, &mut kind, &mut len, &mut data, &mut buffer, &mut offset)
+        };
         (status == sys::Status::napi_ok).then_some(TypedArrayInfo { kind, length: len })
     }
 
@@ -231,7 +239,9 @@ impl JsVal {
     pub fn call_on(&self, this: JsVal, raw_args: &[sys::napi_value]) -> Result<JsVal, JsVal> {
         let mut out = ptr::null_mut();
         // SAFETY: self (a function), this and the arguments are live values of this environment; raw_args outlives the call.
-        let status = unsafe { sys::napi_call_function(self.env, this.raw, self.raw, raw_args.len(), raw_args.as_ptr(), &mut out) };
+        let status = unsafe {
+            sys::napi_call_function(self.env, this.raw, self.raw, raw_args.len(), raw_args.as_ptr(), &mut out)
+        };
         if status == sys::Status::napi_ok {
             return Ok(JsVal::new(self.env, out));
         }
@@ -275,7 +285,8 @@ pub fn take_exception(env: sys::napi_env) -> Option<JsVal> {
     }
     let mut exc = ptr::null_mut();
     // SAFETY: an exception is pending in this live environment; exc is a local.
-    (unsafe { sys::napi_get_and_clear_last_exception(env, &mut exc) } == sys::Status::napi_ok).then(|| JsVal::new(env, exc))
+    (unsafe { sys::napi_get_and_clear_last_exception(env, &mut exc) } == sys::Status::napi_ok)
+        .then(|| JsVal::new(env, exc))
 }
 
 pub fn undefined(env: sys::napi_env) -> JsVal {
@@ -354,7 +365,10 @@ impl StrongRef {
     /// It is *defined* there, not assigned: an assignment would run a setter a program put on
     /// `Object.prototype` (references are made while the writer's state is borrowed).
     pub fn new(val: JsVal) -> JsResult<StrongRef> {
-        let boxed = !matches!(val.type_of(), sys::ValueType::napi_object | sys::ValueType::napi_function | sys::ValueType::napi_symbol);
+        let boxed = !matches!(
+            val.type_of(),
+            sys::ValueType::napi_object | sys::ValueType::napi_function | sys::ValueType::napi_symbol
+        );
         let target = if boxed {
             let mut holder = ptr::null_mut();
             // SAFETY: val.env is the live environment of the current call; holder is a local.
@@ -403,7 +417,10 @@ impl StrongRef {
 /// Creates a JS function that calls `f` with its first argument (if any). `f` is dropped when the
 /// function is garbage-collected. A panic in `f` is caught (it must never unwind into Node).
 pub fn function<F: Fn(Option<JsVal>) + 'static>(env: sys::napi_env, name: &str, f: F) -> JsResult<JsVal> {
-    unsafe extern "C" fn trampoline<F: Fn(Option<JsVal>)>(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe extern "C" fn trampoline<F: Fn(Option<JsVal>)>(
+        env: sys::napi_env,
+        info: sys::napi_callback_info,
+    ) -> sys::napi_value {
         let mut data: *mut c_void = ptr::null_mut();
         let mut argc = 1usize;
         let mut argv = [ptr::null_mut(); 1];
@@ -423,14 +440,25 @@ pub fn function<F: Fn(Option<JsVal>) + 'static>(env: sys::napi_env, name: &str, 
     let data = Box::into_raw(Box::new(f)) as *mut c_void;
     let mut out = ptr::null_mut();
     // SAFETY: name is valid UTF-8 of name.len() bytes; data is the boxed F the trampoline and finalizer take.
-    let status = unsafe { sys::napi_create_function(env, name.as_ptr() as *const c_char, name.len() as isize, Some(trampoline::<F>), data, &mut out) };
+    let status = unsafe {
+        sys::napi_create_function(
+            env,
+            name.as_ptr() as *const c_char,
+            name.len() as isize,
+            Some(trampoline::<F>),
+            data,
+            &mut out,
+        )
+    };
     if let Err(e) = check(env, status) {
         // SAFETY: the function was not created, so nothing else holds `data`: it is still ours to free.
         drop(unsafe { Box::from_raw(data as *mut F) });
         return Err(e);
     }
     // SAFETY: out is the function just created; the finalizer frees `data` when it is collected.
-    check(env, unsafe { sys::napi_add_finalizer(env, out, data, Some(finalize::<F>), ptr::null_mut(), ptr::null_mut()) })?;
+    check(env, unsafe {
+        sys::napi_add_finalizer(env, out, data, Some(finalize::<F>), ptr::null_mut(), ptr::null_mut())
+    })?;
     Ok(JsVal::new(env, out))
 }
 
@@ -577,7 +605,19 @@ impl ThreadsafeFunction {
         let mut tsfn = ptr::null_mut();
         // SAFETY: env and name are live; the caller vouches for context and the callbacks.
         let status = unsafe {
-            sys::napi_create_threadsafe_function(env, ptr::null_mut(), ptr::null_mut(), name.raw, 0, 1, context, finalize, context, call_js, &mut tsfn)
+            sys::napi_create_threadsafe_function(
+                env,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                name.raw,
+                0,
+                1,
+                context,
+                finalize,
+                context,
+                call_js,
+                &mut tsfn,
+            )
         };
         check(env, status)?;
         Ok(ThreadsafeFunction(tsfn))
@@ -586,7 +626,8 @@ impl ThreadsafeFunction {
     /// Another handle on the same function (its own thread count), unless it is closing.
     pub fn try_clone(&self) -> Option<ThreadsafeFunction> {
         // SAFETY: self holds a thread count, so the function is alive.
-        (unsafe { sys::napi_acquire_threadsafe_function(self.0) } == sys::Status::napi_ok).then(|| ThreadsafeFunction(self.0))
+        (unsafe { sys::napi_acquire_threadsafe_function(self.0) } == sys::Status::napi_ok)
+            .then(|| ThreadsafeFunction(self.0))
     }
 
     /// Queues `value` for `call_js` (which takes the box over), or hands it back when the environment
@@ -594,7 +635,8 @@ impl ThreadsafeFunction {
     pub fn call<T: Send>(&self, value: Box<T>) -> Result<(), Box<T>> {
         let data = Box::into_raw(value) as *mut c_void;
         // SAFETY: self holds a thread count, so the function is alive; nonblocking on an unbounded queue.
-        let status = unsafe { sys::napi_call_threadsafe_function(self.0, data, sys::ThreadsafeFunctionCallMode::nonblocking) };
+        let status =
+            unsafe { sys::napi_call_threadsafe_function(self.0, data, sys::ThreadsafeFunctionCallMode::nonblocking) };
         if status == sys::Status::napi_ok {
             return Ok(());
         }

@@ -6,14 +6,16 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
-use crate::core::{encode, Container, EncodeError, FileSink, FrameRate, FrameSource, MemorySink, Sink, StreamMode, StreamSink};
+use crate::core::{
+    encode, Container, EncodeError, FileSink, FrameRate, FrameSource, MemorySink, Sink, StreamMode, StreamSink,
+};
 
-use crate::js::job::{self, Resolution, ThreadControl};
-use crate::js::errors::{self, promise_or_rejection, Failure};
 use crate::js::args::frames as frames_arg;
-use crate::js::node_api::JsVal;
 use crate::js::args::options::{self as options_arg, CallOptions};
 use crate::js::args::output as output_arg;
+use crate::js::errors::{self, promise_or_rejection, Failure};
+use crate::js::job::{self, Resolution, ThreadControl};
+use crate::js::node_api::JsVal;
 
 /// Encodes a batch of raw RGB frames held in memory into a video file, a Buffer or a stream.
 ///
@@ -42,7 +44,11 @@ impl VideoEncoder {
     /// Throws `TypeError` `ERR_INVALID_ARG_TYPE` (frames not uint8 memory, `frameRate` not a number),
     /// `ERR_INVALID_ARG_VALUE` (bad shape or layout, wrong channel count, length ≠ shape),
     /// `RangeError` `ERR_OUT_OF_RANGE` (`frameRate` ≤ 0 or not finite), `ERR_CUDA_UNAVAILABLE`.
-    #[napi(constructor, catch_unwind, ts_args_type = "frames: HostFrames | CudaFrames | Uint8Array | Uint8ClampedArray | Buffer, options: VideoEncoderOptions")]
+    #[napi(
+        constructor,
+        catch_unwind,
+        ts_args_type = "frames: HostFrames | CudaFrames | Uint8Array | Uint8ClampedArray | Buffer, options: VideoEncoderOptions"
+    )]
     pub fn new(env: Env, frames: Unknown, options: Unknown) -> Result<Self> {
         let raw_env = env.raw();
         let parsed = frames_arg::parse(JsVal::new(raw_env, frames.raw()), JsVal::new(raw_env, options.raw()))
@@ -87,15 +93,26 @@ impl VideoEncoder {
     /// Encodes into a local file. `dest` is a path or a `file:` URL; its extension picks the
     /// container. The file is written beside `dest` and renamed when complete: a failed or aborted
     /// encode leaves no partial file and leaves an existing `dest` untouched.
-    #[napi(catch_unwind, ts_args_type = "dest: string | URL, options?: EncodeOptions", ts_return_type = "Promise<EncodeResult>")]
-    pub fn to_file<'env>(&self, env: &'env Env, dest: Unknown<'env>, options: Option<Unknown<'env>>) -> Result<Unknown<'env>> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "dest: string | URL, options?: EncodeOptions",
+        ts_return_type = "Promise<EncodeResult>"
+    )]
+    pub fn to_file<'env>(
+        &self,
+        env: &'env Env,
+        dest: Unknown<'env>,
+        options: Option<Unknown<'env>>,
+    ) -> Result<Unknown<'env>> {
         let raw_env = env.raw();
         let dest = JsVal::new(raw_env, dest.raw());
         let started = (|| -> std::result::Result<JsVal, Failure> {
             let path = output_arg::dest_path(dest)?;
             let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())), "toFile")?;
             let container = Container::from_path(&path)?;
-            self.start(raw_env, call, None, container, Resolution::Summary, move |_| Ok(Box::new(FileSink::create(&path)?) as Box<dyn Sink>))
+            self.start(raw_env, call, None, container, Resolution::Summary, move |_| {
+                Ok(Box::new(FileSink::create(&path)?) as Box<dyn Sink>)
+            })
         })();
         Ok(promise_or_rejection(raw_env, started))
     }
@@ -103,13 +120,20 @@ impl VideoEncoder {
     /// Encodes into memory and resolves with the whole file as a Buffer (torchcodec's `to_tensor`).
     /// `format` is a file extension (`mp4`, `mkv`, `webm`, `ts`, …) or an FFmpeg muxer name.
     #[napi(catch_unwind, ts_args_type = "format: string, options?: EncodeOptions", ts_return_type = "Promise<Buffer>")]
-    pub fn to_buffer<'env>(&self, env: &'env Env, format: Unknown<'env>, options: Option<Unknown<'env>>) -> Result<Unknown<'env>> {
+    pub fn to_buffer<'env>(
+        &self,
+        env: &'env Env,
+        format: Unknown<'env>,
+        options: Option<Unknown<'env>>,
+    ) -> Result<Unknown<'env>> {
         let raw_env = env.raw();
         let format = JsVal::new(raw_env, format.raw());
         let started = (|| -> std::result::Result<JsVal, Failure> {
             let container = output_arg::container(format)?;
             let call = options_arg::parse(options.map(|o| JsVal::new(raw_env, o.raw())), "toBuffer")?;
-            self.start(raw_env, call, None, container, Resolution::Bytes, |_| Ok(Box::new(MemorySink::new()) as Box<dyn Sink>))
+            self.start(raw_env, call, None, container, Resolution::Bytes, |_| {
+                Ok(Box::new(MemorySink::new()) as Box<dyn Sink>)
+            })
         })();
         Ok(promise_or_rejection(raw_env, started))
     }
@@ -148,7 +172,8 @@ impl VideoEncoder {
             let mode = StreamMode::for_output(&container, &call.settings);
             let end = call.end;
             self.start(raw_env, call, Some(stream), container, Resolution::Summary, move |control: &ThreadControl| {
-                let consumer = control.stream_consumer(end).map_err(|e| EncodeError::io("cannot write to the stream", e))?;
+                let consumer =
+                    control.stream_consumer(end).map_err(|e| EncodeError::io("cannot write to the stream", e))?;
                 Ok(Box::new(StreamSink::new(mode, Box::new(consumer))) as Box<dyn Sink>)
             })
         })();
@@ -174,4 +199,3 @@ impl VideoEncoder {
         })
     }
 }
-

@@ -15,8 +15,8 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::core::{
-    Batch, Container, Device, EncodeControl, EncodeError, ErrorCode, Feed, FileSink, FrameGeometry, MemorySink, Pipeline, PipelineSpec, Sink, StreamMode,
-    StreamSink,
+    Batch, Container, Device, EncodeControl, EncodeError, ErrorCode, Feed, FileSink, FrameGeometry, MemorySink,
+    Pipeline, PipelineSpec, Sink, StreamMode, StreamSink,
 };
 use crate::js::args::frames as frames_arg;
 use crate::js::args::output as output_arg;
@@ -63,7 +63,11 @@ impl VideoWriter {
     ///
     /// Never throws: every error the options, the encoder or the destination raise rejects the Promise,
     /// before anything is written.
-    #[napi(catch_unwind, ts_args_type = "dest: string | URL, options: VideoWriterOptions", ts_return_type = "Promise<VideoWriter>")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "dest: string | URL, options: VideoWriterOptions",
+        ts_return_type = "Promise<VideoWriter>"
+    )]
     pub fn to_file<'env>(env: &'env Env, dest: Unknown<'env>, options: Option<Unknown<'env>>) -> Result<Unknown<'env>> {
         let raw = env.raw();
         let dest = JsVal::new(raw, dest.raw());
@@ -71,21 +75,33 @@ impl VideoWriter {
             let path = output_arg::dest_path(dest)?;
             let options = writer_options::parse(options.map(|o| JsVal::new(raw, o.raw())), "VideoWriter.toFile")?;
             let container = Container::from_path(&path)?;
-            open(raw, options, container, None, Resolution::Summary, move |_| Ok(Box::new(FileSink::create(&path)?) as Box<dyn Sink>))
+            open(raw, options, container, None, Resolution::Summary, move |_| {
+                Ok(Box::new(FileSink::create(&path)?) as Box<dyn Sink>)
+            })
         })();
         Ok(promise_or_rejection(raw, opened))
     }
 
     /// Opens a writer into memory: `close()` resolves with the `EncodeResult` and the whole file as
     /// its `buffer`. `format` is a file extension (`mp4`, `webm`, `ts`, …) or an FFmpeg muxer name.
-    #[napi(catch_unwind, ts_args_type = "format: string, options: VideoWriterOptions", ts_return_type = "Promise<VideoWriter>")]
-    pub fn to_buffer<'env>(env: &'env Env, format: Unknown<'env>, options: Option<Unknown<'env>>) -> Result<Unknown<'env>> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "format: string, options: VideoWriterOptions",
+        ts_return_type = "Promise<VideoWriter>"
+    )]
+    pub fn to_buffer<'env>(
+        env: &'env Env,
+        format: Unknown<'env>,
+        options: Option<Unknown<'env>>,
+    ) -> Result<Unknown<'env>> {
         let raw = env.raw();
         let format = JsVal::new(raw, format.raw());
         let opened = (|| -> std::result::Result<JsVal, Failure> {
             let container = output_arg::container(format)?;
             let options = writer_options::parse(options.map(|o| JsVal::new(raw, o.raw())), "VideoWriter.toBuffer")?;
-            open(raw, options, container, None, Resolution::SummaryWithBuffer, |_| Ok(Box::new(MemorySink::new()) as Box<dyn Sink>))
+            open(raw, options, container, None, Resolution::SummaryWithBuffer, |_| {
+                Ok(Box::new(MemorySink::new()) as Box<dyn Sink>)
+            })
         })();
         Ok(promise_or_rejection(raw, opened))
     }
@@ -99,7 +115,12 @@ impl VideoWriter {
         ts_args_type = "stream: NodeJS.WritableStream | WritableStream, format: string, options: VideoWriterOptions & { end?: boolean }",
         ts_return_type = "Promise<VideoWriter>"
     )]
-    pub fn to_stream<'env>(env: &'env Env, stream: Unknown<'env>, format: Unknown<'env>, options: Option<Unknown<'env>>) -> Result<Unknown<'env>> {
+    pub fn to_stream<'env>(
+        env: &'env Env,
+        stream: Unknown<'env>,
+        format: Unknown<'env>,
+        options: Option<Unknown<'env>>,
+    ) -> Result<Unknown<'env>> {
         let raw = env.raw();
         let stream = JsVal::new(raw, stream.raw());
         let format = JsVal::new(raw, format.raw());
@@ -109,7 +130,8 @@ impl VideoWriter {
             let mode = StreamMode::for_output(&container, &options.call.settings);
             let end = options.call.end;
             open(raw, options, container, Some(stream), Resolution::Summary, move |control: &ThreadControl| {
-                let consumer = control.stream_consumer(end).map_err(|e| EncodeError::io("cannot write to the stream", e))?;
+                let consumer =
+                    control.stream_consumer(end).map_err(|e| EncodeError::io("cannot write to the stream", e))?;
                 Ok(Box::new(StreamSink::new(mode, Box::new(consumer))) as Box<dyn Sink>)
             })
         })();
@@ -149,7 +171,10 @@ impl VideoWriter {
             {
                 let feed = self.feed.borrow();
                 let Some(feed) = feed.as_ref() else {
-                    return Err(Failure::Encode(EncodeError::new(ErrorCode::InvalidState, "write() on a writer that takes no more frames")));
+                    return Err(Failure::Encode(EncodeError::new(
+                        ErrorCode::InvalidState,
+                        "write() on a writer that takes no more frames",
+                    )));
                 };
                 let mut state = self.state.borrow_mut();
                 state.push_write(id, deferred);
@@ -171,7 +196,10 @@ impl VideoWriter {
         let raw = env.raw();
         let _ = samples;
         let refused = self.refuse("writeAudio()").and_then(|_| {
-            Err(Failure::Encode(EncodeError::new(ErrorCode::InvalidState, "writeAudio(): this writer has no audio track (it was opened without the audio option)")))
+            Err(Failure::Encode(EncodeError::new(
+                ErrorCode::InvalidState,
+                "writeAudio(): this writer has no audio track (it was opened without the audio option)",
+            )))
         });
         Ok(promise_or_rejection(raw, refused))
     }
@@ -264,7 +292,8 @@ fn open(
         return Ok(promise);
     }
     let stream = stream.map(|s| stream_bridge::attach(env, s)).transpose()?;
-    let inputs = JobInputs { signal: call.signal, on_progress: call.on_progress, stream, resolution, known_total: false };
+    let inputs =
+        JobInputs { signal: call.signal, on_progress: call.on_progress, stream, resolution, known_total: false };
     let state = JsState::new(env, inputs, EncodeThread::new())?;
     let spec = PipelineSpec {
         width: frame.width,
@@ -292,7 +321,8 @@ fn open(
         frames_written: Cell::new(0),
         next_batch: Cell::new(0),
     };
-    let instance = js::instance(env, writer).map_err(|e| Failure::Encode(EncodeError::new(ErrorCode::Encode, e.reason)))?;
+    let instance =
+        js::instance(env, writer).map_err(|e| Failure::Encode(EncodeError::new(ErrorCode::Encode, e.reason)))?;
     state.borrow_mut().set_opener(deferred, instance)?;
     Ok(promise)
 }

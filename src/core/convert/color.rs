@@ -197,13 +197,38 @@ mod tests {
         assert!(!ctx.is_null());
         let cases = [
             (ColorMatrix::Bt709, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, P::AVCOL_PRI_BT709, T::AVCOL_TRC_BT709),
-            (ColorMatrix::Bt470bg, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, P::AVCOL_PRI_BT470BG, T::AVCOL_TRC_SMPTE170M),
-            (ColorMatrix::Smpte170m, ffi::AVPixelFormat::AV_PIX_FMT_NV12, P::AVCOL_PRI_SMPTE170M, T::AVCOL_TRC_SMPTE170M),
+            (
+                ColorMatrix::Bt470bg,
+                ffi::AVPixelFormat::AV_PIX_FMT_YUV420P,
+                P::AVCOL_PRI_BT470BG,
+                T::AVCOL_TRC_SMPTE170M,
+            ),
+            (
+                ColorMatrix::Smpte170m,
+                ffi::AVPixelFormat::AV_PIX_FMT_NV12,
+                P::AVCOL_PRI_SMPTE170M,
+                T::AVCOL_TRC_SMPTE170M,
+            ),
             (ColorMatrix::Fcc, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, P::AVCOL_PRI_BT470M, T::AVCOL_TRC_GAMMA22),
-            (ColorMatrix::Smpte240m, ffi::AVPixelFormat::AV_PIX_FMT_YUV444P, P::AVCOL_PRI_SMPTE240M, T::AVCOL_TRC_SMPTE240M),
+            (
+                ColorMatrix::Smpte240m,
+                ffi::AVPixelFormat::AV_PIX_FMT_YUV444P,
+                P::AVCOL_PRI_SMPTE240M,
+                T::AVCOL_TRC_SMPTE240M,
+            ),
             (ColorMatrix::Bt2020nc, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, P::AVCOL_PRI_BT2020, T::AVCOL_TRC_BT709),
-            (ColorMatrix::Bt2020nc, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P10LE, P::AVCOL_PRI_BT2020, T::AVCOL_TRC_BT2020_10),
-            (ColorMatrix::Bt2020nc, ffi::AVPixelFormat::AV_PIX_FMT_YUV420P12LE, P::AVCOL_PRI_BT2020, T::AVCOL_TRC_BT2020_12),
+            (
+                ColorMatrix::Bt2020nc,
+                ffi::AVPixelFormat::AV_PIX_FMT_YUV420P10LE,
+                P::AVCOL_PRI_BT2020,
+                T::AVCOL_TRC_BT2020_10,
+            ),
+            (
+                ColorMatrix::Bt2020nc,
+                ffi::AVPixelFormat::AV_PIX_FMT_YUV420P12LE,
+                P::AVCOL_PRI_BT2020,
+                T::AVCOL_TRC_BT2020_12,
+            ),
         ];
         for (matrix, format, primaries, transfer) in cases {
             let spec = ColorSpec { matrix, range: ColorRange::Full };
@@ -212,7 +237,11 @@ mod tests {
                 spec.tag(ctx, format);
                 ((*ctx).colorspace, (*ctx).color_range, (*ctx).color_primaries, (*ctx).color_trc)
             };
-            assert_eq!(got, (matrix.av_colorspace(), ffi::AVColorRange::AVCOL_RANGE_JPEG, primaries, transfer), "{matrix:?}");
+            assert_eq!(
+                got,
+                (matrix.av_colorspace(), ffi::AVColorRange::AVCOL_RANGE_JPEG, primaries, transfer),
+                "{matrix:?}"
+            );
         }
         // SAFETY: allocated above, not used after.
         unsafe { ffi::avcodec_free_context(&mut ctx) };

@@ -6,9 +6,9 @@ use ffmpeg_next::{ffi, frame};
 
 use super::color::ColorSpec;
 use super::Converter;
+use crate::core::encoder::hw_frames::CudaHwFrames;
 use crate::core::error::{EncodeError, ErrorCode, Result};
 use crate::core::ffmpeg::util::is_rgb_format;
-use crate::core::encoder::hw_frames::CudaHwFrames;
 use crate::core::picture::InputPixels;
 
 /// The frames an encoder takes: pixel format, size and the color spec they are converted with, and
@@ -110,7 +110,13 @@ mod tests {
     fn frames_for_the_encoder_are_defined_to_the_last_byte() {
         // 4:2:0 at width 40: chroma rows of 20 bytes in 64-byte linesizes, 44 bytes of padding each.
         let (w, h) = (40usize, 8usize);
-        let format = FrameFormat { pixel_format: ffi::AVPixelFormat::AV_PIX_FMT_YUV420P, width: w, height: h, color: ColorSpec::default(), hw: None };
+        let format = FrameFormat {
+            pixel_format: ffi::AVPixelFormat::AV_PIX_FMT_YUV420P,
+            width: w,
+            height: h,
+            color: ColorSpec::default(),
+            hw: None,
+        };
         let g = FrameGeometry::new([1, 3, h as i64, w as i64], Layout::Nchw).unwrap();
         let rgb = vec![200u8; g.frame_bytes()];
         let mut converter = format.converter(g.input_pixels()).unwrap();

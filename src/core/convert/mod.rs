@@ -8,9 +8,9 @@ pub mod yuv_kernel;
 
 use ffmpeg_next::{ffi, frame};
 
-use color::ColorSpec;
 use super::error::Result;
 use super::picture::{InputPixels, RgbPicture};
+use color::ColorSpec;
 use swscale::SwsConverter;
 use yuv_kernel::{Scratch, YuvCoefficients, YuvPlanes};
 
@@ -24,7 +24,13 @@ pub enum Converter {
 }
 
 impl Converter {
-    pub fn new(input: InputPixels, width: usize, height: usize, output: ffi::AVPixelFormat, color: ColorSpec) -> Result<Converter> {
+    pub fn new(
+        input: InputPixels,
+        width: usize,
+        height: usize,
+        output: ffi::AVPixelFormat,
+        color: ColorSpec,
+    ) -> Result<Converter> {
         use ffi::AVPixelFormat::*;
         let subsampled = match output {
             AV_PIX_FMT_YUV420P | AV_PIX_FMT_YUVJ420P => Some(true),
@@ -32,7 +38,13 @@ impl Converter {
             _ => None,
         };
         Ok(match subsampled {
-            Some(subsampled) => Converter::Native { coefficients: YuvCoefficients::new(color), subsampled, width, height, scratch: Scratch::default() },
+            Some(subsampled) => Converter::Native {
+                coefficients: YuvCoefficients::new(color),
+                subsampled,
+                width,
+                height,
+                scratch: Scratch::default(),
+            },
             None => Converter::Swscale(SwsConverter::new(input, width, height, output, color)?),
         })
     }

@@ -47,19 +47,40 @@ pub struct SwsConverter {
 unsafe impl Send for SwsConverter {}
 
 impl SwsConverter {
-    pub fn new(input: InputPixels, width: usize, height: usize, output: ffi::AVPixelFormat, color: ColorSpec) -> Result<SwsConverter> {
+    pub fn new(
+        input: InputPixels,
+        width: usize,
+        height: usize,
+        output: ffi::AVPixelFormat,
+        color: ColorSpec,
+    ) -> Result<SwsConverter> {
         let (w, h) = (width as i32, height as i32);
         // Same size in and out: no scaling happens; the flags pick the chroma filter, bicubic as the
         // ffmpeg CLI uses for its automatic conversions.
         let flags = ffi::SWS_BICUBIC as i32;
         // SAFETY: plain constructor; returns null on unsupported formats.
         let ctx = unsafe {
-            ffi::sws_getContext(w, h, input.av_format(), w, h, output, flags, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null())
+            ffi::sws_getContext(
+                w,
+                h,
+                input.av_format(),
+                w,
+                h,
+                output,
+                flags,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null(),
+            )
         };
         if ctx.is_null() {
             return Err(EncodeError::new(
                 ErrorCode::InvalidPixelFormat,
-                format!("cannot convert {} input to pixel format {}", pix_fmt_name(input.av_format()), pix_fmt_name(output)),
+                format!(
+                    "cannot convert {} input to pixel format {}",
+                    pix_fmt_name(input.av_format()),
+                    pix_fmt_name(output)
+                ),
             ));
         }
         let converter = SwsConverter { ctx, input, width, height: h, tail: Vec::new() };
@@ -81,11 +102,21 @@ impl SwsConverter {
         debug_assert_eq!(picture.pixels, self.input);
         let height = self.height as usize;
         let planes = if self.input == InputPixels::PlanarRgb { 3 } else { 1 };
-        let row_bytes = self.width * if self.input == InputPixels::PackedRgba { 4 } else if planes == 1 { 3 } else { 1 };
+        let row_bytes = self.width
+            * if self.input == InputPixels::PackedRgba {
+                4
+            } else if planes == 1 {
+                3
+            } else {
+                1
+            };
         let strides: [i32; 4] = [picture.strides[0] as i32, picture.strides[1] as i32, picture.strides[2] as i32, 0];
         for p in 0..planes {
             // Checked when the frames were validated; the bounds below rely on it.
-            assert!(picture.strides[p] >= row_bytes && picture.planes[p].len() >= picture.strides[p] * (height - 1) + row_bytes);
+            assert!(
+                picture.strides[p] >= row_bytes
+                    && picture.planes[p].len() >= picture.strides[p] * (height - 1) + row_bytes
+            );
         }
         // Rows `split..` go through the copy: those whose reads could pass the end of their plane. The
         // split is even so that no slice boundary cuts a pair of rows that 4:2:0 chroma is made from.
@@ -93,7 +124,11 @@ impl SwsConverter {
             .map(|p| {
                 let (len, stride) = (picture.planes[p].len(), picture.strides[p]);
                 // rows r with r * stride + row_bytes + READ_PAST <= len
-                if len < row_bytes + READ_PAST { 0 } else { ((len - row_bytes - READ_PAST) / stride + 1).min(height) }
+                if len < row_bytes + READ_PAST {
+                    0
+                } else {
+                    ((len - row_bytes - READ_PAST) / stride + 1).min(height)
+                }
             })
             .min()
             .unwrap_or(0);
@@ -105,8 +140,19 @@ impl SwsConverter {
         // inside `tail` (which has READ_PAST spare bytes); dst was allocated by FFmpeg for this format and size.
         let mut converted = 0;
         if split > 0 {
-            let src: [*const u8; 4] = [picture.planes[0].as_ptr(), picture.planes[1].as_ptr(), picture.planes[2].as_ptr(), std::ptr::null()];
-            converted += unsafe { ffi::sws_scale(self.ctx, src.as_ptr(), strides.as_ptr(), 0, split as i32, dst_data.as_ptr(), dst_strides.as_ptr()) };
+            let src: [*const u8; 4] =
+                [picture.planes[0].as_ptr(), picture.planes[1].as_ptr(), picture.planes[2].as_ptr(), std::ptr::null()];
+            converted += unsafe {
+                ffi::sws_scale(
+                    self.ctx,
+                    src.as_ptr(),
+                    strides.as_ptr(),
+                    0,
+                    split as i32,
+                    dst_data.as_ptr(),
+                    dst_strides.as_ptr(),
+                )
+            };
         }
         if split < height {
             let rows = height - split;
@@ -125,10 +171,23 @@ impl SwsConverter {
             for (src, offset) in src.iter_mut().zip(offsets).take(planes) {
                 *src = self.tail[offset..].as_ptr();
             }
-            converted += unsafe { ffi::sws_scale(self.ctx, src.as_ptr(), strides.as_ptr(), split as i32, rows as i32, dst_data.as_ptr(), dst_strides.as_ptr()) };
+            converted += unsafe {
+                ffi::sws_scale(
+                    self.ctx,
+                    src.as_ptr(),
+                    strides.as_ptr(),
+                    split as i32,
+                    rows as i32,
+                    dst_data.as_ptr(),
+                    dst_strides.as_ptr(),
+                )
+            };
         }
         if converted != self.height {
-            return Err(EncodeError::new(ErrorCode::Encode, format!("swscale converted {converted} of {} rows", self.height)));
+            return Err(EncodeError::new(
+                ErrorCode::Encode,
+                format!("swscale converted {converted} of {} rows", self.height),
+            ));
         }
         Ok(())
     }
@@ -151,8 +210,17 @@ mod tests {
     const LAYOUTS: [(Layout, usize); 3] = [(Layout::Nchw, 3), (Layout::Nhwc, 3), (Layout::Nhwc, 4)];
     /// nv12, gray, 4:2:2, 10-bit (the formats codecs ask swscale for), gif's rgb8, libx264rgb's bgr0,
     /// ffv1's gbrp and rgb24 (swscale's unscaled copies), 4:2:0 (normally the native kernel's).
-    const FORMATS: [ffi::AVPixelFormat; 9] =
-        [AV_PIX_FMT_NV12, AV_PIX_FMT_GRAY8, AV_PIX_FMT_YUV422P, AV_PIX_FMT_YUV420P10LE, AV_PIX_FMT_RGB8, AV_PIX_FMT_BGR0, AV_PIX_FMT_GBRP, AV_PIX_FMT_RGB24, AV_PIX_FMT_YUV420P];
+    const FORMATS: [ffi::AVPixelFormat; 9] = [
+        AV_PIX_FMT_NV12,
+        AV_PIX_FMT_GRAY8,
+        AV_PIX_FMT_YUV422P,
+        AV_PIX_FMT_YUV420P10LE,
+        AV_PIX_FMT_RGB8,
+        AV_PIX_FMT_BGR0,
+        AV_PIX_FMT_GBRP,
+        AV_PIX_FMT_RGB24,
+        AV_PIX_FMT_YUV420P,
+    ];
 
     fn geometry(layout: Layout, channels: usize, w: usize, h: usize) -> FrameGeometry {
         let shape = match layout {
@@ -180,7 +248,16 @@ mod tests {
             let f = &*frame.as_ptr();
             let size = ffi::av_image_get_buffer_size(fmt, w as i32, h as i32, 1);
             let mut out = vec![0u8; size as usize];
-            let ret = ffi::av_image_copy_to_buffer(out.as_mut_ptr(), size, f.data.as_ptr() as _, f.linesize.as_ptr(), fmt, w as i32, h as i32, 1);
+            let ret = ffi::av_image_copy_to_buffer(
+                out.as_mut_ptr(),
+                size,
+                f.data.as_ptr() as _,
+                f.linesize.as_ptr(),
+                fmt,
+                w as i32,
+                h as i32,
+                1,
+            );
             assert_eq!(ret, size);
             out
         }
@@ -193,12 +270,21 @@ mod tests {
         padded.resize(frame.len() + READ_PAST, 0);
         let picture = RgbPicture::of_frame(&padded[..frame.len()], g);
         let mut dst = frame::Video::new(fmt.into(), g.width as u32, g.height as u32);
-        let src: [*const u8; 4] = [picture.planes[0].as_ptr(), picture.planes[1].as_ptr(), picture.planes[2].as_ptr(), std::ptr::null()];
+        let src: [*const u8; 4] =
+            [picture.planes[0].as_ptr(), picture.planes[1].as_ptr(), picture.planes[2].as_ptr(), std::ptr::null()];
         let strides: [i32; 4] = [picture.strides[0] as i32, picture.strides[1] as i32, picture.strides[2] as i32, 0];
         // SAFETY: the planes lie in `padded`, which has READ_PAST spare bytes after the last one.
         let rows = unsafe {
             let d = dst.as_mut_ptr();
-            ffi::sws_scale(sws.ctx, src.as_ptr(), strides.as_ptr(), 0, g.height as i32, (*d).data.as_ptr(), (*d).linesize.as_ptr())
+            ffi::sws_scale(
+                sws.ctx,
+                src.as_ptr(),
+                strides.as_ptr(),
+                0,
+                g.height as i32,
+                (*d).data.as_ptr(),
+                (*d).linesize.as_ptr(),
+            )
         };
         assert_eq!(rows, g.height as i32);
         image_bytes(&dst, fmt, g.width, g.height)
@@ -218,7 +304,11 @@ mod tests {
                         let frame = pattern(g.frame_bytes(), seed);
                         sws.convert(&RgbPicture::of_frame(&frame, &g), &mut dst).unwrap();
                         let expected = reference(&whole, &frame, &g, fmt);
-                        assert!(image_bytes(&dst, fmt, w, h) == expected, "{layout:?} x{channels} {w}x{h} -> {}", pix_fmt_name(fmt));
+                        assert!(
+                            image_bytes(&dst, fmt, w, h) == expected,
+                            "{layout:?} x{channels} {w}x{h} -> {}",
+                            pix_fmt_name(fmt)
+                        );
                     }
                 }
             }
@@ -238,7 +328,14 @@ mod tests {
             let map_len = bytes.len().div_ceil(page) * page + page;
             // SAFETY: a fresh private mapping, its last page made inaccessible; unmapped in Drop.
             unsafe {
-                let map = libc::mmap(std::ptr::null_mut(), map_len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
+                let map = libc::mmap(
+                    std::ptr::null_mut(),
+                    map_len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                );
                 assert_ne!(map, libc::MAP_FAILED);
                 assert_eq!(libc::mprotect((map as *mut u8).add(map_len - page) as _, page, libc::PROT_NONE), 0);
                 let start = (map as *mut u8).add(map_len - page - bytes.len());
@@ -273,7 +370,11 @@ mod tests {
                     let mut dst = frame::Video::new(fmt.into(), w as u32, h as u32);
                     sws.convert(&RgbPicture::of_frame(guarded.bytes(), &g), &mut dst).unwrap();
                     let whole = SwsConverter::new(g.input_pixels(), w, h, fmt, ColorSpec::default()).unwrap();
-                    assert!(image_bytes(&dst, fmt, w, h) == reference(&whole, &frame, &g, fmt), "{layout:?} x{channels} {w}x{h} -> {}", pix_fmt_name(fmt));
+                    assert!(
+                        image_bytes(&dst, fmt, w, h) == reference(&whole, &frame, &g, fmt),
+                        "{layout:?} x{channels} {w}x{h} -> {}",
+                        pix_fmt_name(fmt)
+                    );
                 }
             }
         }

@@ -117,7 +117,10 @@ unsafe fn deinterleave_rgb24_ssse3(px: &[u8], r: &mut [u8], g: &mut [u8], b: &mu
         let load = |m: &[i8; 16]| _mm_loadu_si128(m.as_ptr() as *const __m128i);
         let (rm, gm, bm) = (R.map(|m| load(&m)), G.map(|m| load(&m)), B.map(|m| load(&m)));
         let gather = |v: [__m128i; 3], m: &[__m128i; 3]| {
-            _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(v[0], m[0]), _mm_shuffle_epi8(v[1], m[1])), _mm_shuffle_epi8(v[2], m[2]))
+            _mm_or_si128(
+                _mm_or_si128(_mm_shuffle_epi8(v[0], m[0]), _mm_shuffle_epi8(v[1], m[1])),
+                _mm_shuffle_epi8(v[2], m[2]),
+            )
         };
         for i in 0..blocks {
             // In bounds: 48 * blocks <= px.len() and 16 * blocks <= each output's length.
@@ -323,7 +326,15 @@ mod tests {
             }
             let n = px.len() / 3;
             let (mut y, mut u, mut v) = (vec![0; n], vec![0; n], vec![0; n]);
-            convert(&k, &pic_rgb(&px, n), n, 1, false, &mut Scratch::default(), YuvPlanes { y: (&mut y, n), u: (&mut u, n), v: (&mut v, n) });
+            convert(
+                &k,
+                &pic_rgb(&px, n),
+                n,
+                1,
+                false,
+                &mut Scratch::default(),
+                YuvPlanes { y: (&mut y, n), u: (&mut u, n), v: (&mut v, n) },
+            );
             for i in 0..n {
                 let (ry, ru, rv) = spec.reference_yuv(px[3 * i], px[3 * i + 1], px[3 * i + 2]);
                 for (got, want) in [(y[i], ry), (u[i], ru.min(255.0)), (v[i], rv.min(255.0))] {
@@ -341,14 +352,23 @@ mod tests {
         let (w, h) = (3, 3);
         let px: Vec<u8> = (0..w * h).flat_map(|i| [(i * 25) as u8, (250 - i * 20) as u8, (i * 9) as u8]).collect();
         let (mut y, mut u, mut v) = (vec![0; w * h], vec![0; 4], vec![0; 4]);
-        convert(&k, &pic_rgb(&px, w), w, h, true, &mut Scratch::default(), YuvPlanes { y: (&mut y, w), u: (&mut u, 2), v: (&mut v, 2) });
+        convert(
+            &k,
+            &pic_rgb(&px, w),
+            w,
+            h,
+            true,
+            &mut Scratch::default(),
+            YuvPlanes { y: (&mut y, w), u: (&mut u, 2), v: (&mut v, 2) },
+        );
         let at = |x: usize, y: usize| {
             let i = 3 * (y.min(h - 1) * w + x.min(w - 1));
             (px[i] as f64, px[i + 1] as f64, px[i + 2] as f64)
         };
         for cy in 0..2 {
             for cx in 0..2 {
-                let block = [at(2 * cx, 2 * cy), at(2 * cx + 1, 2 * cy), at(2 * cx, 2 * cy + 1), at(2 * cx + 1, 2 * cy + 1)];
+                let block =
+                    [at(2 * cx, 2 * cy), at(2 * cx + 1, 2 * cy), at(2 * cx, 2 * cy + 1), at(2 * cx + 1, 2 * cy + 1)];
                 let mean = |f: fn(&(f64, f64, f64)) -> f64| block.iter().map(f).sum::<f64>() / 4.0;
                 let (r, g, b) = (mean(|p| p.0), mean(|p| p.1), mean(|p| p.2));
                 // reference_yuv is linear: evaluate it on the mean colour via its components.

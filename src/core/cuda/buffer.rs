@@ -20,10 +20,12 @@ impl DeviceBuffer {
     pub fn upload(gpu: Arc<Gpu>, bytes: &[u8]) -> Result<DeviceBuffer> {
         gpu.bind()?;
         // SAFETY: a fresh allocation of `len` bytes, filled completely by the copy below.
-        let ptr = unsafe { result::malloc_sync(bytes.len().max(1)) }.map_err(|e| gpu.error("cannot allocate device memory", e))?;
+        let ptr = unsafe { result::malloc_sync(bytes.len().max(1)) }
+            .map_err(|e| gpu.error("cannot allocate device memory", e))?;
         let buffer = DeviceBuffer { gpu, ptr, len: bytes.len() };
         // SAFETY: `ptr` holds at least bytes.len() bytes.
-        unsafe { result::memcpy_htod_sync(buffer.ptr, bytes) }.map_err(|e| buffer.gpu.error("cannot copy frames to the GPU", e))?;
+        unsafe { result::memcpy_htod_sync(buffer.ptr, bytes) }
+            .map_err(|e| buffer.gpu.error("cannot copy frames to the GPU", e))?;
         Ok(buffer)
     }
 

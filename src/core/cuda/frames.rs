@@ -17,11 +17,11 @@ use ffmpeg_next::{ffi, frame};
 use super::buffer::DeviceBuffer;
 use super::gpu::Gpu;
 use super::pinned::{PinnedFramePool, PlaneLayout};
+use crate::core::convert::yuv_kernel::YuvCoefficients;
 use crate::core::convert::{Converter, FrameFormat};
 use crate::core::error::{EncodeError, Result};
 use crate::core::picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
 use crate::core::source::{Device, FrameConverter, FrameSource, SourceFrame};
-use crate::core::convert::yuv_kernel::YuvCoefficients;
 use crate::core::CudaContextHandle;
 
 /// Frames at a device pointer (not owned, unless they come from [`DeviceBuffer`]).
@@ -38,7 +38,13 @@ impl CudaFrames {
     /// Frames of `shape` (in `layout`) at `ptr` on device `ordinal`. Checks that `ptr` is device memory
     /// of that device and that the memory from there holds all the frames (a kernel reading past it
     /// would fault, and a fault poisons the whole CUDA context, the application's too).
-    pub fn new(ptr: u64, shape: [i64; 4], layout: Layout, ordinal: usize, owner: Option<Arc<DeviceBuffer>>) -> Result<CudaFrames> {
+    pub fn new(
+        ptr: u64,
+        shape: [i64; 4],
+        layout: Layout,
+        ordinal: usize,
+        owner: Option<Arc<DeviceBuffer>>,
+    ) -> Result<CudaFrames> {
         let geometry = FrameGeometry::new(shape, layout)?;
         let gpu = Gpu::get(ordinal)?;
         let total = geometry.total_bytes().ok_or_else(|| EncodeError::invalid_value("shape is too large"))?;
@@ -168,8 +174,16 @@ pub fn converter(gpu: Arc<Gpu>, input: InputPixels, format: &FrameFormat) -> Res
         Box::new(GpuFramesConverter { gpu, input, format: format.clone(), coefficients })
     } else {
         match layout {
-            Some((subsampled, interleaved)) => Box::new(GpuConverter::new(gpu, input, format.clone(), subsampled, interleaved)?),
-            None => Box::new(HostFallback { gpu, input, converter: format.converter(input)?, format: format.clone(), rgb: Vec::new() }),
+            Some((subsampled, interleaved)) => {
+                Box::new(GpuConverter::new(gpu, input, format.clone(), subsampled, interleaved)?)
+            }
+            None => Box::new(HostFallback {
+                gpu,
+                input,
+                converter: format.converter(input)?,
+                format: format.clone(),
+                rgb: Vec::new(),
+            }),
         }
     })
 }
@@ -178,7 +192,9 @@ pub fn converter(gpu: Arc<Gpu>, input: InputPixels, format: &FrameFormat) -> Res
 fn device_frame(frame: SourceFrame<'_>) -> Result<u64> {
     match frame {
         SourceFrame::Cuda(ptr) => Ok(ptr),
-        SourceFrame::Host(_) => Err(EncodeError::invalid_value("host frames were given to an encode of frames on a GPU")),
+        SourceFrame::Host(_) => {
+            Err(EncodeError::invalid_value("host frames were given to an encode of frames on a GPU"))
+        }
     }
 }
 
@@ -225,7 +241,13 @@ impl Drop for DeviceAlloc {
 }
 
 impl GpuConverter {
-    fn new(gpu: Arc<Gpu>, input: InputPixels, format: FrameFormat, subsampled: bool, interleaved: bool) -> Result<GpuConverter> {
+    fn new(
+        gpu: Arc<Gpu>,
+        input: InputPixels,
+        format: FrameFormat,
+        subsampled: bool,
+        interleaved: bool,
+    ) -> Result<GpuConverter> {
         let coefficients = YuvCoefficients::new(format.color).as_array();
         let layout = PlaneLayout::new(format.width, format.height, subsampled, interleaved);
         let staging = DeviceAlloc::new(&gpu, layout.len())?;
@@ -246,7 +268,14 @@ impl FrameConverter for GpuConverter {
         let (v_ptr, uv_step) = if layout.planes == 2 { (u_ptr + 1, 2) } else { (base + layout.offset(2) as u64, 1) };
         let size = (self.format.width, self.format.height);
         let source = (gpu.as_ref(), src, self.input);
-        launch_conversion(source, size, self.subsampled, (base, layout.strides[0]), (u_ptr, v_ptr, layout.strides[1], uv_step), &self.coefficients)?;
+        launch_conversion(
+            source,
+            size,
+            self.subsampled,
+            (base, layout.strides[0]),
+            (u_ptr, v_ptr, layout.strides[1], uv_step),
+            &self.coefficients,
+        )?;
         // SAFETY: `host` starts the frame's pooled buffer, which holds layout.len() bytes; the staging
         // buffer holds the same planes in the same layout.
         let host = unsafe { std::slice::from_raw_parts_mut(host, layout.len()) };
@@ -295,7 +324,11 @@ fn launch_conversion(
     };
     let (w, h, y_pitch, uv_pitch) = (width as i32, height as i32, y_pitch as i32, uv_pitch as i32);
     let (cols, rows) = if subsampled { (width.div_ceil(2), height.div_ceil(2)) } else { (width, height) };
-    let config = LaunchConfig { grid_dim: (cols.div_ceil(32) as u32, rows.div_ceil(8) as u32, 1), block_dim: (32, 8, 1), shared_mem_bytes: 0 };
+    let config = LaunchConfig {
+        grid_dim: (cols.div_ceil(32) as u32, rows.div_ceil(8) as u32, 1),
+        block_dim: (32, 8, 1),
+        shared_mem_bytes: 0,
+    };
     let stream = gpu.ctx.default_stream();
     let function = if subsampled { &gpu.yuv420 } else { &gpu.yuv444 };
     let mut launch = stream.launch_builder(function);
@@ -329,7 +362,14 @@ impl FrameConverter for GpuFramesConverter {
             (f.data[0] as u64, f.data[1] as u64, f.linesize[0] as usize, f.linesize[1] as usize)
         };
         let size = (self.format.width, self.format.height);
-        launch_conversion((self.gpu.as_ref(), src, self.input), size, true, (y, y_pitch), (uv, uv + 1, uv_pitch, 2), &self.coefficients)
+        launch_conversion(
+            (self.gpu.as_ref(), src, self.input),
+            size,
+            true,
+            (y, y_pitch),
+            (uv, uv + 1, uv_pitch, 2),
+            &self.coefficients,
+        )
     }
 }
 
@@ -350,7 +390,8 @@ impl FrameConverter for HostFallback {
         let g = FrameGeometry::of_frame(self.format.width, self.format.height, self.input);
         self.rgb.resize(g.frame_bytes(), 0);
         // SAFETY: the frame lies within its source's checked allocation.
-        unsafe { result::memcpy_dtoh_sync(&mut self.rgb[..], src) }.map_err(|e| self.gpu.error("cannot copy a frame from the GPU", e))?;
+        unsafe { result::memcpy_dtoh_sync(&mut self.rgb[..], src) }
+            .map_err(|e| self.gpu.error("cannot copy a frame from the GPU", e))?;
         let picture = RgbPicture::of_frame(&self.rgb, &g);
         self.converter.convert(&picture, dst)
     }

@@ -25,7 +25,8 @@ pub fn device_count() -> usize {
     if !driver_present() {
         return 0;
     }
-    catch_unwind(|| result::init().and_then(|_| result::device::get_count()).map(|n| n.max(0) as usize).unwrap_or(0)).unwrap_or(0)
+    catch_unwind(|| result::init().and_then(|_| result::device::get_count()).map(|n| n.max(0) as usize).unwrap_or(0))
+        .unwrap_or(0)
 }
 
 /// A CUDA driver is loaded and at least one device is present.
@@ -36,7 +37,11 @@ pub fn is_available() -> bool {
 /// A driver error as `CUDA_ERROR_NAME: the driver's description`.
 pub fn driver_text(e: &DriverError) -> String {
     let description = e.error_string().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    if description.is_empty() { format!("{:?}", e.0) } else { format!("{:?}: {description}", e.0) }
+    if description.is_empty() {
+        format!("{:?}", e.0)
+    } else {
+        format!("{:?}: {description}", e.0)
+    }
 }
 
 fn unavailable(why: impl std::fmt::Display) -> EncodeError {
@@ -104,12 +109,17 @@ impl Gpu {
 
     /// Makes this GPU's context current on the calling thread.
     pub fn bind(&self) -> Result<()> {
-        self.ctx.bind_to_thread().map_err(|e| EncodeError::new(ErrorCode::Encode, format!("CUDA on {}: {}", self.name, driver_text(&e))))
+        self.ctx
+            .bind_to_thread()
+            .map_err(|e| EncodeError::new(ErrorCode::Encode, format!("CUDA on {}: {}", self.name, driver_text(&e))))
     }
 
     /// A CUDA failure on this GPU as an encode error.
     pub fn error(&self, what: &str, e: DriverError) -> EncodeError {
-        EncodeError::new(ErrorCode::Encode, format!("{what} on {} (cuda:{}): {}", self.name, self.ordinal, driver_text(&e)))
+        EncodeError::new(
+            ErrorCode::Encode,
+            format!("{what} on {} (cuda:{}): {}", self.name, self.ordinal, driver_text(&e)),
+        )
     }
 }
 
@@ -129,12 +139,18 @@ fn load_kernels(ctx: &Arc<CudaContext>) -> std::result::Result<Arc<CudaModule>, 
     }
     let compiled = catch_unwind(AssertUnwindSafe(|| -> std::result::Result<Arc<CudaModule>, String> {
         let (major, minor) = ctx.compute_capability().map_err(|e| driver_text(&e))?;
-        let options = CompileOptions { options: vec![format!("--gpu-architecture=compute_{major}{minor}"), "-default-device".into()], ..Default::default() };
-        let ptx = compile_ptx_with_opts(KERNELS_CU, options).map_err(|e| format!("NVRTC could not compile them: {e}"))?;
+        let options = CompileOptions {
+            options: vec![format!("--gpu-architecture=compute_{major}{minor}"), "-default-device".into()],
+            ..Default::default()
+        };
+        let ptx =
+            compile_ptx_with_opts(KERNELS_CU, options).map_err(|e| format!("NVRTC could not compile them: {e}"))?;
         ctx.load_module(ptx).map_err(|e| format!("the driver refused NVRTC's PTX too: {}", driver_text(&e)))
     }))
     .unwrap_or_else(|_| Err("NVRTC failed".into()));
-    compiled.map_err(|fallback| format!("cannot load the conversion kernels: the driver refused the shipped PTX ({shipped}), and {fallback}"))
+    compiled.map_err(|fallback| {
+        format!("cannot load the conversion kernels: the driver refused the shipped PTX ({shipped}), and {fallback}")
+    })
 }
 
 #[cfg(test)]
@@ -145,6 +161,9 @@ mod tests {
         let source = include_bytes!("kernels.cu");
         let hash = source.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
         let stamp = format!("// kernels.cu fnv1a64: {hash:016x}");
-        assert!(super::KERNELS_PTX.contains(&stamp), "kernels.ptx is stale: run scripts/gen-ptx.sh (expected '{stamp}')");
+        assert!(
+            super::KERNELS_PTX.contains(&stamp),
+            "kernels.ptx is stale: run scripts/gen-ptx.sh (expected '{stamp}')"
+        );
     }
 }

@@ -70,7 +70,8 @@ impl PinnedFramePool {
         let opaque = Arc::into_raw(gpu) as *mut c_void;
         // SAFETY: `opaque` is an Arc<Gpu> that the pool owns from here: `release_gpu` drops it once the
         // pool and every buffer from it are gone.
-        let pool = unsafe { ffi::av_buffer_pool_init2(layout.len() + PADDING, opaque, Some(alloc_pinned), Some(release_gpu)) };
+        let pool =
+            unsafe { ffi::av_buffer_pool_init2(layout.len() + PADDING, opaque, Some(alloc_pinned), Some(release_gpu)) };
         if pool.is_null() {
             // SAFETY: the pool did not take `opaque`.
             drop(unsafe { Arc::from_raw(opaque as *const Gpu) });
@@ -90,12 +91,18 @@ impl PinnedFramePool {
         // `layout.len()` bytes, and the frame holds a reference to it.
         unsafe {
             let f = frame.as_mut_ptr();
-            let reusable = !(*f).buf[0].is_null() && (*f).buf[1].is_null() && ffi::av_frame_is_writable(f) != 0 && (*(*f).buf[0]).size >= self.layout.len();
+            let reusable = !(*f).buf[0].is_null()
+                && (*f).buf[1].is_null()
+                && ffi::av_frame_is_writable(f) != 0
+                && (*(*f).buf[0]).size >= self.layout.len();
             if !reusable {
                 ffi::av_frame_unref(f);
                 let buf = ffi::av_buffer_pool_get(self.pool);
                 if buf.is_null() {
-                    return Err(EncodeError::new(ErrorCode::Encode, format!("cannot allocate {} bytes of pinned host memory", self.layout.len())));
+                    return Err(EncodeError::new(
+                        ErrorCode::Encode,
+                        format!("cannot allocate {} bytes of pinned host memory", self.layout.len()),
+                    ));
                 }
                 (*f).buf[0] = buf;
                 (*f).format = format.pixel_format as i32;

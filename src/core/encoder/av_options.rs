@@ -12,9 +12,9 @@ use ffmpeg_next::ffi;
 
 use super::file_options::{refuse_file_option, refuse_two_pass_flags};
 use super::settings::{EncodeSettings, OptionValue, COLOR_KEYS};
-use crate::core::mux::container::Container;
 use crate::core::error::{EncodeError, ErrorCode, Result};
 use crate::core::ffmpeg::util::{av_error_text, cstring, text};
+use crate::core::mux::container::Container;
 
 impl EncodeSettings {
     /// Sets `crf`, `preset` and the codec-level `extraOptions` on an allocated (unopened) codec context
@@ -73,7 +73,11 @@ impl EncodeSettings {
 ///
 /// # Safety
 /// `fmt_ctx` is a live output format context whose muxer private data is allocated.
-pub unsafe fn apply_to_muxer(fmt_ctx: *mut ffi::AVFormatContext, options: &[(String, OptionValue)], muxer: &str) -> Result<()> {
+pub unsafe fn apply_to_muxer(
+    fmt_ctx: *mut ffi::AVFormatContext,
+    options: &[(String, OptionValue)],
+    muxer: &str,
+) -> Result<()> {
     for (key, value) in options {
         let found = unsafe { find_option(fmt_ctx.cast(), key, 0) }
             .ok_or_else(|| EncodeError::invalid_option(format!("unknown option '{key}' for muxer {muxer}")))?;
@@ -90,9 +94,14 @@ pub fn check_muxer_options(container: &Container, options: &[(String, OptionValu
     }
     let mut ctx = std::ptr::null_mut();
     // SAFETY: allocates a context for the static muxer; freed below on every path.
-    let ret = unsafe { ffi::avformat_alloc_output_context2(&mut ctx, container.as_ptr(), std::ptr::null(), std::ptr::null()) };
+    let ret = unsafe {
+        ffi::avformat_alloc_output_context2(&mut ctx, container.as_ptr(), std::ptr::null(), std::ptr::null())
+    };
     if ret < 0 || ctx.is_null() {
-        return Err(EncodeError::new(ErrorCode::Encode, format!("cannot create a {} muxer: {}", container.name(), av_error_text(ret))));
+        return Err(EncodeError::new(
+            ErrorCode::Encode,
+            format!("cannot create a {} muxer: {}", container.name(), av_error_text(ret)),
+        ));
     }
     let result = unsafe { apply_to_muxer(ctx, options, &container.name()) };
     unsafe { ffi::avformat_free_context(ctx) };
@@ -117,7 +126,14 @@ unsafe fn find_option(obj: *mut c_void, key: &str, opt_flags: i32) -> Option<Fou
     let c_key = cstring(key);
     let mut target = std::ptr::null_mut();
     let opt = unsafe {
-        ffi::av_opt_find2(obj, c_key.as_ptr(), std::ptr::null(), opt_flags, ffi::AV_OPT_SEARCH_CHILDREN as i32, &mut target)
+        ffi::av_opt_find2(
+            obj,
+            c_key.as_ptr(),
+            std::ptr::null(),
+            opt_flags,
+            ffi::AV_OPT_SEARCH_CHILDREN as i32,
+            &mut target,
+        )
     };
     if opt.is_null() || key.is_empty() || unsafe { (*opt).type_ } == ffi::AVOptionType::AV_OPT_TYPE_CONST {
         None
@@ -175,21 +191,21 @@ fn check_number(found: &FoundOption, key: &str, value: &OptionValue, owner: &str
             if !opt.unit.is_null() || opt.type_ == ffi::AVOptionType::AV_OPT_TYPE_BOOL {
                 return Ok(()); // a named constant, checked when set
             }
-            return Err(EncodeError::invalid_option(format!(
-                "option '{key}' of {owner} takes a number, got '{s}'"
-            )));
+            return Err(EncodeError::invalid_option(format!("option '{key}' of {owner} takes a number, got '{s}'")));
         }
         return Ok(());
     };
     if is_integer_type(opt.type_) && n.fract() != 0.0 {
-        return Err(EncodeError::invalid_option(format!(
-            "option '{key}' of {owner} takes an integer, got {n}"
-        )));
+        return Err(EncodeError::invalid_option(format!("option '{key}' of {owner} takes an integer, got {n}")));
     }
     if n < min || n > max {
         return Err(EncodeError::new(
             ErrorCode::OutOfRange,
-            format!("option '{key}' = {n} is out of range for {owner}: allowed {} to {}", fmt_bound(min), fmt_bound(max)),
+            format!(
+                "option '{key}' = {n} is out of range for {owner}: allowed {} to {}",
+                fmt_bound(min),
+                fmt_bound(max)
+            ),
         ));
     }
     Ok(())
@@ -206,7 +222,13 @@ fn fmt_bound(v: f64) -> String {
 }
 
 /// Checks, then sets one option on the object that holds it; FFmpeg's refusal becomes a named error.
-unsafe fn set_checked(obj: *mut c_void, found: &FoundOption, key: &str, value: &OptionValue, owner: &str) -> Result<()> {
+unsafe fn set_checked(
+    obj: *mut c_void,
+    found: &FoundOption,
+    key: &str,
+    value: &OptionValue,
+    owner: &str,
+) -> Result<()> {
     check_number(found, key, value, owner)?;
     let c_key = cstring(key);
     let c_value = cstring(&value.to_ffmpeg_string());
@@ -218,7 +240,12 @@ unsafe fn set_checked(obj: *mut c_void, found: &FoundOption, key: &str, value: &
         let opt = found.opt();
         return Err(EncodeError::new(
             ErrorCode::OutOfRange,
-            format!("option '{key}' = {} is out of range for {owner}: allowed {} to {}", value.describe(), fmt_bound(opt.min), fmt_bound(opt.max)),
+            format!(
+                "option '{key}' = {} is out of range for {owner}: allowed {} to {}",
+                value.describe(),
+                fmt_bound(opt.min),
+                fmt_bound(opt.max)
+            ),
         ));
     }
     let names = unsafe { constant_names(found) };
@@ -246,7 +273,10 @@ unsafe fn constant_names(found: &FoundOption) -> Vec<String> {
             return names;
         }
         let o = unsafe { &*prev };
-        if o.type_ == ffi::AVOptionType::AV_OPT_TYPE_CONST && !o.unit.is_null() && unsafe { CStr::from_ptr(o.unit) } == unit {
+        if o.type_ == ffi::AVOptionType::AV_OPT_TYPE_CONST
+            && !o.unit.is_null()
+            && unsafe { CStr::from_ptr(o.unit) } == unit
+        {
             names.push(unsafe { text(o.name) });
         }
     }

@@ -2,9 +2,9 @@
 
 use ffmpeg_next::ffi;
 
-use crate::core::mux::container::Container;
 use crate::core::error::{EncodeError, ErrorCode, Result};
 use crate::core::ffmpeg::util::{cstring, pix_fmt_name, text};
+use crate::core::mux::container::Container;
 
 /// An FFmpeg video encoder. The pointer is to libavcodec's static codec table.
 #[derive(Clone, Copy)]
@@ -134,7 +134,12 @@ impl VideoCodec {
 
     /// The pixel format to encode in: the one asked for, checked against the encoder's list, or the
     /// encoder's first (software) format. Odd sizes are refused for formats that subsample that axis.
-    pub fn choose_pixel_format(&self, requested: Option<&str>, width: usize, height: usize) -> Result<ffi::AVPixelFormat> {
+    pub fn choose_pixel_format(
+        &self,
+        requested: Option<&str>,
+        width: usize,
+        height: usize,
+    ) -> Result<ffi::AVPixelFormat> {
         let supported: Vec<_> = self.pixel_formats().into_iter().filter(|&f| !is_hardware_format(f)).collect();
         let list = || supported.iter().map(|&f| pix_fmt_name(f)).collect::<Vec<_>>().join(", ");
         let format = match requested {
@@ -165,7 +170,12 @@ impl VideoCodec {
         if unsafe { ffi::sws_isSupportedOutput(format) } == 0 || is_hardware_format(format) {
             return Err(EncodeError::new(
                 ErrorCode::InvalidPixelFormat,
-                format!("cannot convert RGB frames to pixel format '{}'; {} supports: {}", pix_fmt_name(format), self.name(), list()),
+                format!(
+                    "cannot convert RGB frames to pixel format '{}'; {} supports: {}",
+                    pix_fmt_name(format),
+                    self.name(),
+                    list()
+                ),
             ));
         }
         check_subsampling(format, width, height)?;
@@ -216,7 +226,14 @@ mod tests {
 
     #[test]
     fn defaults_follow_the_container() {
-        for (fmt, codec) in [("mp4", "libx264"), ("mkv", "libx264"), ("webm", "libvpx-vp9"), ("avi", "mpeg4"), ("flv", "flv"), ("gif", "gif")] {
+        for (fmt, codec) in [
+            ("mp4", "libx264"),
+            ("mkv", "libx264"),
+            ("webm", "libvpx-vp9"),
+            ("avi", "mpeg4"),
+            ("flv", "flv"),
+            ("gif", "gif"),
+        ] {
             let c = Container::resolve(fmt).unwrap();
             assert_eq!(VideoCodec::find(None, &c).unwrap().name(), codec, "{fmt}");
         }
@@ -224,7 +241,13 @@ mod tests {
 
     #[test]
     fn spec_names_map_to_software_encoders() {
-        for (given, name) in [("h264", "libx264"), ("hevc", "libx265"), ("vp9", "libvpx-vp9"), ("mpeg4", "mpeg4"), ("libx264", "libx264")] {
+        for (given, name) in [
+            ("h264", "libx264"),
+            ("hevc", "libx265"),
+            ("vp9", "libvpx-vp9"),
+            ("mpeg4", "mpeg4"),
+            ("libx264", "libx264"),
+        ] {
             assert_eq!(VideoCodec::find(Some(given), &mp4()).unwrap().name(), name, "{given}");
         }
     }

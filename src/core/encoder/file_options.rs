@@ -10,9 +10,9 @@
 
 use ffmpeg_next::ffi;
 
+use super::settings::OptionValue;
 use crate::core::error::{EncodeError, Result};
 use crate::core::ffmpeg::util::{cstring, text};
-use super::settings::OptionValue;
 
 /// Private encoder options whose value is a file name (or a library to load).
 const FILE_OPTIONS: &[(&str, &str)] = &[
@@ -47,7 +47,8 @@ const X265_KEYS: &[&str] = &[
 ];
 
 /// Keys of libaom's `aom-params` that name files.
-const AOM_KEYS: &[&str] = &["film-grain-table", "partition-info-path", "second-pass-log", "two-pass-output", "vmaf-model-path"];
+const AOM_KEYS: &[&str] =
+    &["film-grain-table", "partition-info-path", "second-pass-log", "two-pass-output", "vmaf-model-path"];
 
 /// Refuses an `extraOptions` entry for the codec that would make the encoder touch the file system.
 pub fn refuse_file_option(key: &str, value: &OptionValue) -> Result<()> {
@@ -68,7 +69,10 @@ pub fn refuse_file_option(key: &str, value: &OptionValue) -> Result<()> {
             continue;
         }
         if keys.contains(&name.as_str()) {
-            return Err(refused(&format!("'{sub_key}' in option '{key}'"), "it names a file the library reads or writes"));
+            return Err(refused(
+                &format!("'{sub_key}' in option '{key}'"),
+                "it names a file the library reads or writes",
+            ));
         }
     }
     Ok(())

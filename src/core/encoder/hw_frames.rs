@@ -42,7 +42,10 @@ impl CudaHwFrames {
         // SAFETY: each pointer is checked; on every error path the references made so far are
         // released by Drop (`frames` / `device` start null).
         unsafe {
-            let mut hw = CudaHwFrames { device: ffi::av_hwdevice_ctx_alloc(ffi::AVHWDeviceType::AV_HWDEVICE_TYPE_CUDA), frames: std::ptr::null_mut() };
+            let mut hw = CudaHwFrames {
+                device: ffi::av_hwdevice_ctx_alloc(ffi::AVHWDeviceType::AV_HWDEVICE_TYPE_CUDA),
+                frames: std::ptr::null_mut(),
+            };
             if hw.device.is_null() {
                 return Err(EncodeError::new(ErrorCode::Encode, "this FFmpeg has no CUDA device support"));
             }

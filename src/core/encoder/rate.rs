@@ -59,7 +59,11 @@ impl FrameRate {
 
 fn reduce(num: i64, den: i64) -> FrameRate {
     fn gcd(a: i64, b: i64) -> i64 {
-        if b == 0 { a } else { gcd(b, a % b) }
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
     }
     let g = gcd(num, den).max(1);
     FrameRate { num: (num / g) as i32, den: (den / g) as i32 }

@@ -97,7 +97,10 @@ mod tests {
     fn color_spec_from_extra_options() {
         let mut s = EncodeSettings::default();
         assert_eq!(s.color_spec().unwrap(), ColorSpec::default());
-        s.extra = vec![("colorspace".into(), OptionValue::Str("bt470bg".into())), ("color_range".into(), OptionValue::Str("pc".into()))];
+        s.extra = vec![
+            ("colorspace".into(), OptionValue::Str("bt470bg".into())),
+            ("color_range".into(), OptionValue::Str("pc".into())),
+        ];
         let spec = s.color_spec().unwrap();
         assert_eq!((spec.matrix, spec.range), (ColorMatrix::Bt470bg, ColorRange::Full));
         s.extra = vec![("colorspace".into(), OptionValue::Num(1.0))];

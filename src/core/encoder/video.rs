@@ -17,9 +17,9 @@ use super::hw_frames::{CudaContextHandle, CudaHwFrames};
 use super::rate::FrameRate;
 use super::settings::{EncodeSettings, OptionValue};
 use crate::core::convert::FrameFormat;
-use crate::core::error::{ErrorCode, EncodeError, Result};
-use crate::core::ffmpeg::util::{ffmpeg_failure, is_rgb_format};
+use crate::core::error::{EncodeError, ErrorCode, Result};
 use crate::core::ffmpeg::log::LogCapture;
+use crate::core::ffmpeg::util::{ffmpeg_failure, is_rgb_format};
 use crate::core::mux::container::Container;
 
 /// What an encoder is opened for: the frames it takes, their rate, the container it writes into.
@@ -60,7 +60,10 @@ impl Encoder {
         if !container.accepts(vcodec.id()) {
             return Err(EncodeError::new(
                 ErrorCode::Encode,
-                format!("format {} cannot hold video encoded by {codec_name}; pick another codec or format", container.name()),
+                format!(
+                    "format {} cannot hold video encoded by {codec_name}; pick another codec or format",
+                    container.name()
+                ),
             ));
         }
         let mut pixel_format = vcodec.choose_pixel_format(settings.pixel_format.as_deref(), width, height)?;
@@ -68,7 +71,10 @@ impl Encoder {
         // NVENC with frames on the GPU: hand it GPU frames (NV12 in a CUDA frames pool) made on the
         // frames' own context. Where that cannot be set up, it gets host frames as any encoder.
         let hw = match cuda_context {
-            Some(cuda) if settings.pixel_format.is_none() && vcodec.pixel_formats().contains(&ffi::AVPixelFormat::AV_PIX_FMT_CUDA) => {
+            Some(cuda)
+                if settings.pixel_format.is_none()
+                    && vcodec.pixel_formats().contains(&ffi::AVPixelFormat::AV_PIX_FMT_CUDA) =>
+            {
                 CudaHwFrames::new(cuda, width, height).ok().map(Arc::new)
             }
             _ => None,
@@ -176,9 +182,14 @@ impl Encoder {
     /// Sends one frame of [`Encoder::frame_format`], stamped with the next pts.
     pub fn send(&mut self, frame: &mut frame::Video, log: &LogCapture) -> Result<()> {
         frame.set_pts(Some(self.frames));
-        self.encoder
-            .send_frame(frame)
-            .map_err(|e| ffmpeg_failure(ErrorCode::Encode, &format!("{} failed to encode frame {}", self.codec_name, self.frames), e.into(), log))?;
+        self.encoder.send_frame(frame).map_err(|e| {
+            ffmpeg_failure(
+                ErrorCode::Encode,
+                &format!("{} failed to encode frame {}", self.codec_name, self.frames),
+                e.into(),
+                log,
+            )
+        })?;
         self.frames += 1;
         Ok(())
     }
@@ -203,7 +214,9 @@ impl Encoder {
             }
             Err(ffmpeg_next::Error::Eof) => Ok(false),
             Err(ffmpeg_next::Error::Other { errno }) if errno == libc::EAGAIN => Ok(false),
-            Err(e) => Err(ffmpeg_failure(ErrorCode::Encode, &format!("{} failed to encode", self.codec_name), e.into(), log)),
+            Err(e) => {
+                Err(ffmpeg_failure(ErrorCode::Encode, &format!("{} failed to encode", self.codec_name), e.into(), log))
+            }
         }
     }
 }

@@ -11,8 +11,8 @@
 
 use ffmpeg_next::ffi;
 
-use crate::core::error::{EncodeError, Result};
 use super::file_options::{library_key, x264opts_pairs};
+use crate::core::error::{EncodeError, Result};
 use crate::core::ffmpeg::util::cstring;
 
 /// x264's CPU flags (`X264_CPU_*` in x264.h, stable across x264 builds).
@@ -162,7 +162,11 @@ mod tests {
         const AVX512: u32 = 1 << 16;
         const CACHELINE: u32 = (1 << 17) | (1 << 18);
         // The cache-line hints only tune a few loads on old CPUs; everything else must match.
-        assert_eq!(cpu_flags_without_avx512().map(|f| f & !CACHELINE), Some(detected & !AVX512 & !CACHELINE), "detected {detected:#x}");
+        assert_eq!(
+            cpu_flags_without_avx512().map(|f| f & !CACHELINE),
+            Some(detected & !AVX512 & !CACHELINE),
+            "detected {detected:#x}"
+        );
     }
 
     /// x264-params and x264opts of a libx264 context after `keep_deterministic`, given the caller's.
@@ -181,7 +185,11 @@ mod tests {
             let read = |name: &str| {
                 let mut out: *mut u8 = std::ptr::null_mut();
                 assert!(ffi::av_opt_get(ctx.cast(), cstring(name).as_ptr(), search, &mut out) >= 0);
-                let text = if out.is_null() { String::new() } else { std::ffi::CStr::from_ptr(out.cast()).to_string_lossy().into_owned() };
+                let text = if out.is_null() {
+                    String::new()
+                } else {
+                    std::ffi::CStr::from_ptr(out.cast()).to_string_lossy().into_owned()
+                };
                 ffi::av_free(out.cast());
                 text
             };

@@ -4,8 +4,8 @@ use std::ffi::{CStr, CString};
 
 use ffmpeg_next::ffi;
 
-use crate::core::error::{EncodeError, ErrorCode};
 use super::log::LogCapture;
+use crate::core::error::{EncodeError, ErrorCode};
 
 /// A C string for FFmpeg; names with NUL bytes cannot be FFmpeg names, so they map to "" (never found).
 pub fn cstring(s: &str) -> CString {
@@ -53,6 +53,5 @@ pub fn pix_fmt_name(fmt: ffi::AVPixelFormat) -> String {
 /// Whether a format stores RGB (no YUV matrix or range applies, so no color tags are written).
 pub fn is_rgb_format(f: ffi::AVPixelFormat) -> bool {
     let desc = unsafe { ffi::av_pix_fmt_desc_get(f) };
-    !desc.is_null()
-        && unsafe { (*desc).flags } & (ffi::AV_PIX_FMT_FLAG_RGB | ffi::AV_PIX_FMT_FLAG_PAL) as u64 != 0
+    !desc.is_null() && unsafe { (*desc).flags } & (ffi::AV_PIX_FMT_FLAG_RGB | ffi::AV_PIX_FMT_FLAG_PAL) as u64 != 0
 }

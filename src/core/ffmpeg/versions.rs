@@ -24,7 +24,13 @@ pub fn library_versions() -> Vec<LibraryVersion> {
     // SAFETY: these FFmpeg calls take no arguments and return static data (a string FFmpeg owns for the
     // life of the process, or a number).
     let (ffmpeg, avcodec, avformat, avutil, swscale) = unsafe {
-        (text(ffi::av_version_info()), ffi::avcodec_version(), ffi::avformat_version(), ffi::avutil_version(), ffi::swscale_version())
+        (
+            text(ffi::av_version_info()),
+            ffi::avcodec_version(),
+            ffi::avformat_version(),
+            ffi::avutil_version(),
+            ffi::swscale_version(),
+        )
     };
     let mut out = vec![
         ("ffmpeg".to_string(), ffmpeg),

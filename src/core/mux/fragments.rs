@@ -25,7 +25,10 @@ const OWN_TIMING: &[&str] = &["dash", "cmaf", "negative_cts_offsets", "delay_moo
 const FRAGMENT_US: f64 = 1_000_000.0;
 
 /// `options` (the muxer's, as the caller gave them) with the fragmented-MP4 defaults added.
-pub fn with_fragment_defaults(container: &Container, mut options: Vec<(String, OptionValue)>) -> Vec<(String, OptionValue)> {
+pub fn with_fragment_defaults(
+    container: &Container,
+    mut options: Vec<(String, OptionValue)>,
+) -> Vec<(String, OptionValue)> {
     if !MOV_FAMILY.contains(&container.name().as_str()) {
         return options;
     }

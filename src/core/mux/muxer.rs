@@ -15,8 +15,8 @@ use super::read_back::ReadBack;
 use crate::core::encoder::av_options::apply_to_muxer;
 use crate::core::encoder::settings::OptionValue;
 use crate::core::error::{EncodeError, ErrorCode, Result};
-use crate::core::ffmpeg::util::ffmpeg_failure;
 use crate::core::ffmpeg::log::LogCapture;
+use crate::core::ffmpeg::util::ffmpeg_failure;
 use crate::core::sink::{SharedSink, SinkOutput};
 
 /// One stream: the time base its packets come in, and the one the muxer chose.
@@ -39,12 +39,19 @@ pub struct Muxer {
 impl Muxer {
     /// Creates the container's muxer writing into `sink`, with its `options` (checked beforehand by
     /// [`crate::core::encoder::av_options::check_muxer_options`]).
-    pub fn open(container: &Container, sink: SharedSink, options: &[(String, OptionValue)], log: &LogCapture) -> Result<Muxer> {
-        let io = if sink.seekable() { StreamIo::from_write_seek(sink.clone()) } else { StreamIo::from_write(sink.clone()) }
-            .map_err(|e| ffmpeg_failure(ErrorCode::Encode, "cannot set up output I/O", e.into(), log))?;
+    pub fn open(
+        container: &Container,
+        sink: SharedSink,
+        options: &[(String, OptionValue)],
+        log: &LogCapture,
+    ) -> Result<Muxer> {
+        let io =
+            if sink.seekable() { StreamIo::from_write_seek(sink.clone()) } else { StreamIo::from_write(sink.clone()) }
+                .map_err(|e| ffmpeg_failure(ErrorCode::Encode, "cannot set up output I/O", e.into(), log))?;
         let format_name = container.name();
-        let mut output = format::output_to_stream(io, None, Some(&format_name))
-            .map_err(|e| ffmpeg_failure(ErrorCode::Encode, &format!("cannot create a {format_name} muxer"), e.into(), log))?;
+        let mut output = format::output_to_stream(io, None, Some(&format_name)).map_err(|e| {
+            ffmpeg_failure(ErrorCode::Encode, &format!("cannot create a {format_name} muxer"), e.into(), log)
+        })?;
         // SAFETY: the output context and its private data are live; `read_back` is kept in the muxer,
         // which frees it after the context.
         let read_back = unsafe { ReadBack::install(output.as_mut_ptr(), sink.clone()) };
@@ -60,7 +67,14 @@ impl Muxer {
 
     /// Adds a stream for the packets of an opened encoder (`codec`, its `context`) whose packets
     /// come in `time_base`; `frame_rate` for video. Returns the stream's index.
-    pub fn add_stream(&mut self, codec: Codec, context: &codec::Context, time_base: Rational, frame_rate: Option<Rational>, log: &LogCapture) -> Result<usize> {
+    pub fn add_stream(
+        &mut self,
+        codec: Codec,
+        context: &codec::Context,
+        time_base: Rational,
+        frame_rate: Option<Rational>,
+        log: &LogCapture,
+    ) -> Result<usize> {
         let mut stream = self
             .output
             .add_stream(codec)
@@ -87,16 +101,21 @@ impl Muxer {
         // `avformat_write_header`, which then only writes. No options dictionary is passed.
         let ret = unsafe { ffi::avformat_init_output(self.output.as_mut_ptr(), std::ptr::null_mut()) };
         if ret < 0 {
-            return Err(output_failure(&self.sink, &format!("format {} cannot take these streams", self.format_name), ret, log));
+            return Err(output_failure(
+                &self.sink,
+                &format!("format {} cannot take these streams", self.format_name),
+                ret,
+                log,
+            ));
         }
         Ok(())
     }
 
     /// Writes the container header (the first bytes reach the sink) and learns each stream's time base.
     pub fn write_header(&mut self, log: &LogCapture) -> Result<()> {
-        self.output
-            .write_header()
-            .map_err(|e| output_failure(&self.sink, &format!("cannot write the {} header", self.format_name), e.into(), log))?;
+        self.output.write_header().map_err(|e| {
+            output_failure(&self.sink, &format!("cannot write the {} header", self.format_name), e.into(), log)
+        })?;
         for (index, times) in self.streams.iter_mut().enumerate() {
             times.stream = self.output.stream(index).map(|s| s.time_base()).unwrap_or(times.packets);
         }
@@ -115,9 +134,9 @@ impl Muxer {
 
     /// Writes the trailer (the streams are flushed by then).
     pub fn write_trailer(&mut self, log: &LogCapture) -> Result<()> {
-        self.output
-            .write_trailer()
-            .map_err(|e| output_failure(&self.sink, &format!("cannot finish the {} file", self.format_name), e.into(), log))
+        self.output.write_trailer().map_err(|e| {
+            output_failure(&self.sink, &format!("cannot finish the {} file", self.format_name), e.into(), log)
+        })
     }
 
     /// Closes the output and finishes the sink (after [`Muxer::write_trailer`]): the byte count and

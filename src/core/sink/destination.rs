@@ -73,7 +73,8 @@ fn percent_decode(s: &str, url: &str) -> Result<String> {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| EncodeError::invalid_value(format!("dest '{url}' is not valid UTF-8 once decoded")))
+    String::from_utf8(out)
+        .map_err(|_| EncodeError::invalid_value(format!("dest '{url}' is not valid UTF-8 once decoded")))
 }
 
 #[cfg(test)]
@@ -97,7 +98,15 @@ mod tests {
 
     #[test]
     fn other_schemes_and_remote_hosts_are_refused() {
-        for bad in ["http://example.com/a.mp4", "pipe:1", "rtmp://x/y", "tcp://127.0.0.1:9/a.mp4", "file://server/a.mp4", "file:///a%2Fb.mp4", ""] {
+        for bad in [
+            "http://example.com/a.mp4",
+            "pipe:1",
+            "rtmp://x/y",
+            "tcp://127.0.0.1:9/a.mp4",
+            "file://server/a.mp4",
+            "file:///a%2Fb.mp4",
+            "",
+        ] {
             let err = local_path(bad).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidArgValue, "{bad}");
         }

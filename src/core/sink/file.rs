@@ -40,7 +40,10 @@ impl FileSink {
         // here, before any encoding, with the OS's own error; "not found" is the usual case.
         if let Err(e) = fs::symlink_metadata(dest) {
             if e.kind() != io::ErrorKind::NotFound {
-                return Err(EncodeError::io(format!("cannot create '{}'", dest.display()), sys_error(e, "lstat", dest, None)));
+                return Err(EncodeError::io(
+                    format!("cannot create '{}'", dest.display()),
+                    sys_error(e, "lstat", dest, None),
+                ));
             }
         }
         let temp = dir.join(temp_name(name));
@@ -49,7 +52,9 @@ impl FileSink {
             .write(true)
             .create_new(true)
             .open(&temp)
-            .map_err(|e| EncodeError::io(format!("cannot create '{}'", dest.display()), sys_error(e, "open", &temp, None)))?;
+            .map_err(|e| {
+                EncodeError::io(format!("cannot create '{}'", dest.display()), sys_error(e, "open", &temp, None))
+            })?;
         Ok(FileSink { file: Some(file), temp, dest: dest.to_path_buf() })
     }
 }

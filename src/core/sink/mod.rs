@@ -41,4 +41,3 @@ pub trait Sink: Send {
     /// finishing it discards what was written.
     fn finish(self: Box<Self>) -> io::Result<SinkOutput>;
 }
-

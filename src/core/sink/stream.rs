@@ -12,9 +12,9 @@
 
 use std::io::{self, SeekFrom};
 
-use crate::core::mux::container::Container;
-use crate::core::encoder::settings::{EncodeSettings, OptionValue};
 use super::{MemorySink, Sink, SinkOutput};
+use crate::core::encoder::settings::{EncodeSettings, OptionValue};
+use crate::core::mux::container::Container;
 
 /// Receives the output in order. `consume` may block until the consumer accepts more (backpressure).
 pub trait ChunkConsumer: Send {
@@ -54,11 +54,16 @@ impl StreamMode {
                 Some(OptionValue::Str(s)) => !matches!(s.as_str(), "0" | "false" | ""),
                 None => false,
             },
-            "mpegts" | "mpeg" | "vob" | "svcd" | "vcd" | "dvd" | "flv" | "gif" | "ivf" | "nut" | "h264" | "hevc" | "rawvideo"
-            | "mjpeg" | "yuv4mpegpipe" | "m4v" | "mpeg1video" | "mpeg2video" | "obu" | "image2pipe" | "apng" => true,
+            "mpegts" | "mpeg" | "vob" | "svcd" | "vcd" | "dvd" | "flv" | "gif" | "ivf" | "nut" | "h264" | "hevc"
+            | "rawvideo" | "mjpeg" | "yuv4mpegpipe" | "m4v" | "mpeg1video" | "mpeg2video" | "obu" | "image2pipe"
+            | "apng" => true,
             _ => false,
         };
-        if forward_only { StreamMode::Direct } else { StreamMode::SeekEmulation }
+        if forward_only {
+            StreamMode::Direct
+        } else {
+            StreamMode::SeekEmulation
+        }
     }
 }
 
@@ -140,9 +145,14 @@ mod tests {
 
     #[test]
     fn modes_follow_the_muxer_and_its_options() {
-        let mode = |fmt: &str, extra: &[(&str, OptionValue)]| StreamMode::for_output(&Container::resolve(fmt).unwrap(), &settings(extra));
+        let mode = |fmt: &str, extra: &[(&str, OptionValue)]| {
+            StreamMode::for_output(&Container::resolve(fmt).unwrap(), &settings(extra))
+        };
         assert_eq!(mode("mp4", &[]), StreamMode::SeekEmulation);
-        assert_eq!(mode("mp4", &[("movflags", OptionValue::Str("+frag_keyframe+empty_moov".into()))]), StreamMode::Direct);
+        assert_eq!(
+            mode("mp4", &[("movflags", OptionValue::Str("+frag_keyframe+empty_moov".into()))]),
+            StreamMode::Direct
+        );
         assert_eq!(mode("mp4", &[("movflags", OptionValue::Str("+faststart".into()))]), StreamMode::SeekEmulation);
         assert_eq!(mode("mkv", &[]), StreamMode::SeekEmulation);
         assert_eq!(mode("webm", &[("live", OptionValue::Bool(true))]), StreamMode::Direct);

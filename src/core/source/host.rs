@@ -83,9 +83,7 @@ mod tests {
 
     #[test]
     fn length_mismatch_names_both_numbers() {
-        let err = HostFrames::new(Arc::new(vec![0u8; 100]), [1, 3, 8, 8], Layout::Nchw)
-            .err()
-            .unwrap();
+        let err = HostFrames::new(Arc::new(vec![0u8; 100]), [1, 3, 8, 8], Layout::Nchw).err().unwrap();
         assert!(err.message.contains("100") && err.message.contains("192"), "{}", err.message);
     }
 

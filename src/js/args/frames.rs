@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::core::{Device, EncodeError, ErrorCode, FrameGeometry, FrameRate, FrameSource, HostBytes, HostFrames};
 
-use crate::js::errors::Failure;
 use super::memory;
 use super::shape::shape_and_layout;
+use crate::js::errors::Failure;
 use crate::js::node_api::JsVal;
 
 /// Validated constructor input.
@@ -61,7 +61,11 @@ pub fn parse(frames: JsVal, options: JsVal) -> Result<ParsedInput, Failure> {
 /// CUDA frames `{ cudaPtr, shape, layout?, device? }`, checked against the writer's frame (`writer`, one
 /// frame) and device. Host memory is kept readable as the constructor's is (see `memory.rs`).
 pub fn batch(frames: JsVal, writer: &FrameGeometry, device: Device) -> Result<Arc<dyn FrameSource>, Failure> {
-    let expected = format!("[k, {}] ({})", writer.shape(1)[1..].iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "), writer.layout.name());
+    let expected = format!(
+        "[k, {}] ({})",
+        writer.shape(1)[1..].iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+        writer.layout.name()
+    );
     let mismatch = |given: String| {
         Failure::Encode(EncodeError::invalid_value(format!(
             "frames {given} do not fit this writer, which takes frames of shape {expected}: width, height, layout and channels must match"
@@ -87,7 +91,8 @@ pub fn batch(frames: JsVal, writer: &FrameGeometry, device: Device) -> Result<Ar
                     "CUDA frames on device {got} were given to a writer of frames on cuda:{ordinal}"
                 ))));
             }
-            let device_arg = if given.is_nullish() { crate::js::node_api::number(frames.env, ordinal as f64)? } else { given };
+            let device_arg =
+                if given.is_nullish() { crate::js::node_api::number(frames.env, ordinal as f64)? } else { given };
             let cuda = crate::js::cuda_api::cuda_frames(cuda_ptr, device_arg, shape, layout)?;
             return Ok(Arc::new(cuda));
         }
@@ -136,8 +141,15 @@ pub fn batch(frames: JsVal, writer: &FrameGeometry, device: Device) -> Result<Ar
 /// Whether a validated `shape` in `layout` holds frames of the writer's kind.
 fn check_shape(shape: [i64; 4], layout: crate::core::Layout, writer: &FrameGeometry) -> Result<(), ()> {
     let given = FrameGeometry::new(shape, layout).map_err(|_| ())?;
-    let same = given.layout == writer.layout && given.width == writer.width && given.height == writer.height && given.channels == writer.channels;
-    if same { Ok(()) } else { Err(()) }
+    let same = given.layout == writer.layout
+        && given.width == writer.width
+        && given.height == writer.height
+        && given.channels == writer.channels;
+    if same {
+        Ok(())
+    } else {
+        Err(())
+    }
 }
 
 fn describe_shape(shape: [i64; 4], layout: crate::core::Layout) -> String {

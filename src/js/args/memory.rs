@@ -140,7 +140,8 @@ fn is_resizable(buffer: JsVal) -> Result<bool, Failure> {
     if !prototype.is_object() || !describe.is_function() {
         return Ok(true);
     }
-    let descriptor = describe.call_on(global, &[prototype.raw, js::string(env, "resizable")?.raw]).map_err(Failure::Js)?;
+    let descriptor =
+        describe.call_on(global, &[prototype.raw, js::string(env, "resizable")?.raw]).map_err(Failure::Js)?;
     let getter = if descriptor.is_object() { descriptor.get("get")? } else { js::undefined(env) };
     if !getter.is_function() {
         return Ok(true);

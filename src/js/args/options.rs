@@ -1,6 +1,6 @@
 //! `EncodeOptions` from JS → core `EncodeSettings`, plus the JS-only parts (signal, onProgress).
 
-use crate::core::{EncodeError, ErrorCode, EncodeSettings, OptionValue};
+use crate::core::{EncodeError, EncodeSettings, ErrorCode, OptionValue};
 
 use crate::js::errors::Failure;
 use crate::js::node_api::JsVal;
@@ -41,7 +41,9 @@ pub fn parse_with(options: Option<JsVal>, method: &str, own: &[&str]) -> Result<
     }
     let streaming = method.ends_with("toStream");
     for key in options.keys()? {
-        let known = own.contains(&key.as_str()) || KNOWN_KEYS.contains(&key.as_str()) || (streaming && STREAM_KEYS.contains(&key.as_str()));
+        let known = own.contains(&key.as_str())
+            || KNOWN_KEYS.contains(&key.as_str())
+            || (streaming && STREAM_KEYS.contains(&key.as_str()));
         if !known {
             let mut names: Vec<&str> = own.to_vec();
             names.extend(KNOWN_KEYS);
@@ -49,7 +51,10 @@ pub fn parse_with(options: Option<JsVal>, method: &str, own: &[&str]) -> Result<
                 names.extend(STREAM_KEYS);
             }
             let only_streams = if STREAM_KEYS.contains(&key.as_str()) { " (only toStream takes it)" } else { "" };
-            return Err(option_error(format!("unknown option '{key}' for {method}{only_streams}; its options are: {}", names.join(", "))));
+            return Err(option_error(format!(
+                "unknown option '{key}' for {method}{only_streams}; its options are: {}",
+                names.join(", ")
+            )));
         }
     }
     out.settings.codec = optional_string(options, "codec")?;
@@ -66,7 +71,9 @@ pub fn parse_with(options: Option<JsVal>, method: &str, own: &[&str]) -> Result<
         out.settings.preset = Some(match (preset.string(), preset.number()) {
             (Some(s), _) => OptionValue::Str(s),
             (_, Some(n)) => OptionValue::Num(n),
-            _ => return Err(type_error(format!("preset must be a string or a number, got {}", preset.describe_type()))),
+            _ => {
+                return Err(type_error(format!("preset must be a string or a number, got {}", preset.describe_type())))
+            }
         });
     }
     let extra = options.get("extraOptions")?;
@@ -123,7 +130,8 @@ pub fn parse_with(options: Option<JsVal>, method: &str, own: &[&str]) -> Result<
     }
     let end = options.get("end")?;
     if !end.is_nullish() {
-        out.end = end.boolean().ok_or_else(|| type_error(format!("end must be a boolean, got {}", end.describe_type())))?;
+        out.end =
+            end.boolean().ok_or_else(|| type_error(format!("end must be a boolean, got {}", end.describe_type())))?;
     }
     Ok(out)
 }
@@ -133,7 +141,5 @@ fn optional_string(options: JsVal, key: &str) -> Result<Option<String>, Failure>
     if v.is_nullish() {
         return Ok(None);
     }
-    v.string()
-        .map(Some)
-        .ok_or_else(|| type_error(format!("{key} must be a string, got {}", v.describe_type())))
+    v.string().map(Some).ok_or_else(|| type_error(format!("{key} must be a string, got {}", v.describe_type())))
 }

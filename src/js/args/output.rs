@@ -9,7 +9,10 @@ use crate::js::node_api::JsVal;
 /// The container named by the `format` argument of `toBuffer` / `toStream`.
 pub fn container(format: JsVal) -> Result<Container, Failure> {
     let name = format.string().ok_or_else(|| {
-        Failure::Encode(EncodeError::new(ErrorCode::InvalidArgType, format!("format must be a string, got {}", format.describe_type())))
+        Failure::Encode(EncodeError::new(
+            ErrorCode::InvalidArgType,
+            format!("format must be a string, got {}", format.describe_type()),
+        ))
     })?;
     Ok(Container::resolve(&name)?)
 }

@@ -45,9 +45,17 @@ fn parse_shape(shape: JsVal) -> Result<[i64; 4], Failure> {
         match length {
             Some(4.0) => (0..4).map(|i| shape.element(i)).collect::<Result<Vec<_>, _>>()?,
             Some(n) if n.fract() == 0.0 && n >= 0.0 => {
-                return Err(bad(format!("shape must be 4 positive integers, got {} of length {n}", shape.describe_type())))
+                return Err(bad(format!(
+                    "shape must be 4 positive integers, got {} of length {n}",
+                    shape.describe_type()
+                )))
             }
-            _ => return Err(bad(format!("shape must be an array of 4 positive integers, got {}", shape.describe_type()))),
+            _ => {
+                return Err(bad(format!(
+                    "shape must be an array of 4 positive integers, got {}",
+                    shape.describe_type()
+                )))
+            }
         }
     };
     let dims: Vec<Option<f64>> = items.iter().map(|v| v.number()).collect();

@@ -27,21 +27,32 @@ fn failure(code: ErrorCode, message: String) -> Failure {
 pub fn parse(options: Option<JsVal>, method: &str) -> Result<WriterOptions, Failure> {
     let Some(options) = options.filter(|o| o.is_object()) else {
         let got = options.map(|o| o.describe_type()).unwrap_or_else(|| "undefined".into());
-        return Err(failure(ErrorCode::InvalidArgType, format!("options must be an object with width, height and frameRate, got {got}")));
+        return Err(failure(
+            ErrorCode::InvalidArgType,
+            format!("options must be an object with width, height and frameRate, got {got}"),
+        ));
     };
     let call = options_arg::parse_with(Some(options), method, WRITER_KEYS)?;
     let width = dimension(options.get("width")?, "width")?;
     let height = dimension(options.get("height")?, "height")?;
     let rate = options.get("frameRate")?;
     let Some(frame_rate_value) = rate.number() else {
-        return Err(failure(ErrorCode::InvalidArgType, format!("options.frameRate must be a number, got {}", rate.describe_type())));
+        return Err(failure(
+            ErrorCode::InvalidArgType,
+            format!("options.frameRate must be a number, got {}", rate.describe_type()),
+        ));
     };
     let frame_rate = FrameRate::from_f64(frame_rate_value)?;
     let layout = match options.get("layout")? {
         v if v.is_nullish() => Layout::Nchw,
         v => match v.string() {
             Some(name) => Layout::parse(&name)?,
-            None => return Err(failure(ErrorCode::InvalidArgValue, format!("layout must be 'NCHW' or 'NHWC', got {}", v.describe_type()))),
+            None => {
+                return Err(failure(
+                    ErrorCode::InvalidArgValue,
+                    format!("layout must be 'NCHW' or 'NHWC', got {}", v.describe_type()),
+                ))
+            }
         },
     };
     let channels = match options.get("channels")? {
@@ -70,10 +81,16 @@ pub fn parse(options: Option<JsVal>, method: &str) -> Result<WriterOptions, Fail
 /// `width` / `height`: an integer in 1..=16384 (Node's own checks: a RangeError for a number out of range).
 fn dimension(value: JsVal, name: &str) -> Result<i64, Failure> {
     let Some(n) = value.number() else {
-        return Err(failure(ErrorCode::InvalidArgType, format!("options.{name} must be a number (pixels), got {}", value.describe_type())));
+        return Err(failure(
+            ErrorCode::InvalidArgType,
+            format!("options.{name} must be a number (pixels), got {}", value.describe_type()),
+        ));
     };
     if n.fract() != 0.0 || !(1.0..=16384.0).contains(&n) {
-        return Err(failure(ErrorCode::OutOfRange, format!("options.{name} must be an integer from 1 to 16384, got {n}")));
+        return Err(failure(
+            ErrorCode::OutOfRange,
+            format!("options.{name} must be an integer from 1 to 16384, got {n}"),
+        ));
     }
     Ok(n as i64)
 }
@@ -83,12 +100,18 @@ fn device(value: JsVal) -> Result<Device, Failure> {
     if value.is_nullish() {
         return Ok(Device::Cpu);
     }
-    let bad = |got: String| failure(ErrorCode::InvalidArgValue, format!("device must be 'cpu' or 'cuda:N' (N a CUDA device ordinal), got {got}"));
+    let bad = |got: String| {
+        failure(
+            ErrorCode::InvalidArgValue,
+            format!("device must be 'cpu' or 'cuda:N' (N a CUDA device ordinal), got {got}"),
+        )
+    };
     let Some(name) = value.string() else { return Err(bad(value.describe_type())) };
     if name == "cpu" {
         return Ok(Device::Cpu);
     }
-    let ordinal = name.strip_prefix("cuda:").filter(|n| !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()));
+    let ordinal =
+        name.strip_prefix("cuda:").filter(|n| !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()));
     match ordinal.and_then(|n| n.parse::<u32>().ok()) {
         Some(n) if n < 1024 => Ok(Device::Cuda(n)),
         _ => Err(bad(format!("'{name}'"))),

@@ -19,7 +19,10 @@ pub enum Event {
     /// Every frame of batch `id` was converted: its memory is no longer read (its `write()` resolves).
     Read(u64),
     /// Frames encoded, of a known total (one-shot encodes report each 5% of it).
-    Progress { done: u64, total: u64 },
+    Progress {
+        done: u64,
+        total: u64,
+    },
     /// A writer's frames encoded grew (the count is read from the job's [`ProgressSlot`] when delivered).
     ProgressLatest,
     Stream(StreamEvent),
@@ -81,7 +84,10 @@ pub struct ThreadControl {
 impl ThreadControl {
     /// The consumer that writes into this job's `toStream` Writable.
     pub fn stream_consumer(&self, end: bool) -> std::io::Result<JsStreamConsumer> {
-        let channel = self.channel.try_clone().ok_or_else(|| std::io::Error::other("the JavaScript environment is shutting down"))?;
+        let channel = self
+            .channel
+            .try_clone()
+            .ok_or_else(|| std::io::Error::other("the JavaScript environment is shutting down"))?;
         let send = Box::new(move |request| channel.send(Event::Stream(request)));
         Ok(JsStreamConsumer::new(send, self.abort.clone(), end))
     }

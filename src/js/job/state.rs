@@ -209,7 +209,9 @@ impl JsState {
         match &self.ended {
             None => None,
             Some(Ended::Closing) => Some(state(format!("{call} after close(): the writer is closed"))),
-            Some(Ended::Aborted) => Some(state(format!("{call} after abort(): the writer was aborted and its output discarded"))),
+            Some(Ended::Aborted) => {
+                Some(state(format!("{call} after abort(): the writer was aborted and its output discarded")))
+            }
             Some(Ended::Failed(Some(error))) => Some(Failure::Js(error.get(self.env))),
             Some(Ended::Failed(None)) => Some(state(format!("{call} after the writer failed"))),
         }
@@ -254,21 +256,24 @@ impl JsState {
         }
     }
 
-
     /// Takes out what only the running job needed (when it settles), to be released with no borrow of
     /// the state held: removing the listeners from the stream runs JavaScript (see [Re-entrancy]).
     fn take_job_refs(&mut self) -> JobRefs {
-        let mut refs: Vec<StrongRef> =
-            [self.signal.take(), self.abort_listener.take(), self.on_progress.take(), self.progress_error.take(), self.abort_reason.take()]
-                .into_iter()
-                .flatten()
-                .collect();
+        let mut refs: Vec<StrongRef> = [
+            self.signal.take(),
+            self.abort_listener.take(),
+            self.on_progress.take(),
+            self.progress_error.take(),
+            self.abort_reason.take(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         if let Some((_, writer)) = self.opener.take() {
             refs.push(writer); // its deferred, if any, was settled (or is leaked: never while a job runs)
         }
         JobRefs { stream: self.stream.take(), refs }
     }
-
 }
 
 impl Drop for JsState {
@@ -488,7 +493,11 @@ fn settle(cell: &RefCell<JsState>, env: sys::napi_env, result: Result<EncodeSumm
 /// The last steps of a successful job, in order: the last progress call, the abort check (an abort or a
 /// throwing `onProgress` up to here rejects, and the output is discarded), the rename of a file over
 /// its destination.
-fn conclude(cell: &RefCell<JsState>, env: sys::napi_env, mut summary: EncodeSummary) -> Result<EncodeSummary, EncodeError> {
+fn conclude(
+    cell: &RefCell<JsState>,
+    env: sys::napi_env,
+    mut summary: EncodeSummary,
+) -> Result<EncodeSummary, EncodeError> {
     let total = cell.borrow().known_total.then_some(summary.frames);
     deliver_progress(cell, env, summary.frames, total);
     let s = cell.borrow();
@@ -510,7 +519,8 @@ fn conclude(cell: &RefCell<JsState>, env: sys::napi_env, mut summary: EncodeSumm
 fn resolve_value(env: sys::napi_env, resolution: Resolution, summary: EncodeSummary) -> Result<JsVal, JsVal> {
     let fail = |f| failure_value(env, Failure::Fault(f));
     let buffer = |bytes: Vec<u8>| {
-        js::buffer(env, bytes).map_err(|e| failure_value(env, Failure::Encode(EncodeError::new(ErrorCode::Encode, e.reason))))
+        js::buffer(env, bytes)
+            .map_err(|e| failure_value(env, Failure::Encode(EncodeError::new(ErrorCode::Encode, e.reason))))
     };
     match (resolution, summary.output) {
         (Resolution::Bytes, SinkOutput::Memory(bytes)) => buffer(bytes),

@@ -63,7 +63,9 @@ impl JsStreamConsumer {
                     return Err(io::Error::other("aborted while the stream was busy"))
                 }
                 Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => return Err(io::Error::other("the JavaScript environment is shutting down")),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(io::Error::other("the JavaScript environment is shutting down"))
+                }
             }
         }
     }
@@ -142,12 +144,18 @@ fn not_a_stream(stream: JsVal, detail: &str) -> Failure {
 }
 
 /// A JS function that forwards `event` to the state (while it lives), kept by the state.
-fn add_listener(env: sys::napi_env, state: &SharedStreamState, event: &'static str, name: &str) -> Result<JsVal, Failure> {
+fn add_listener(
+    env: sys::napi_env,
+    state: &SharedStreamState,
+    event: &'static str,
+    name: &str,
+) -> Result<JsVal, Failure> {
     let weak = Rc::downgrade(state);
     let listener = js::function(env, name, move |arg| {
         if let Some(state) = weak.upgrade() {
             // Describing the error reads its `message` (a getter may run): before the borrow.
-            let message = (event == "error").then(|| arg.map(describe_error).unwrap_or_else(|| "the stream emitted 'error'".into()));
+            let message = (event == "error")
+                .then(|| arg.map(describe_error).unwrap_or_else(|| "the stream emitted 'error'".into()));
             state.borrow_mut().on_event(event, arg, message);
         }
     })?;
@@ -164,7 +172,10 @@ fn attach_web(env: sys::napi_env, stream: JsVal) -> Result<SharedStreamState, Fa
         not_a_stream(stream, &format!(" (reading its locked threw: {thrown})"))
     })?;
     if locked.boolean() == Some(true) {
-        return Err(Failure::Encode(EncodeError::new(crate::core::ErrorCode::Io, "the WritableStream is locked by another writer")));
+        return Err(Failure::Encode(EncodeError::new(
+            crate::core::ErrorCode::Io,
+            "the WritableStream is locked by another writer",
+        )));
     }
     // Something with a getWriter that is not a WritableStream's (e.g. WritableStream.prototype.getWriter
     // on another object throws Node's ERR_INVALID_THIS), or whose writer cannot write, is the wrong type.
@@ -259,8 +270,6 @@ impl StreamState {
             None
         }
     }
-
-
 }
 
 /// Removes our listeners and drops our references (when the encode settles). The stream's
@@ -352,7 +361,10 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
             if s.error.is_none() {
                 s.error = StrongRef::new(thrown).ok();
             }
-            let _ = reply.send(Err(format!("the stream's {} threw: {message}", if wait == WaitFor::Drain { "write()" } else { "end()" })));
+            let _ = reply.send(Err(format!(
+                "the stream's {} threw: {message}",
+                if wait == WaitFor::Drain { "write()" } else { "end()" }
+            )));
         }
         Ok(_) if s.broken().is_some() => {
             let _ = reply.send(Err(s.broken().unwrap_or_default()));
@@ -368,7 +380,13 @@ pub fn handle(env: sys::napi_env, state: &SharedStreamState, event: StreamEvent)
 }
 
 /// `handle` for a WHATWG writer: write, then wait for `ready` while its queue is full; `close()` at the end.
-fn handle_web(env: sys::napi_env, state: &SharedStreamState, writer: JsVal, event: StreamEvent, reply: SyncSender<StreamReply>) {
+fn handle_web(
+    env: sys::napi_env,
+    state: &SharedStreamState,
+    writer: JsVal,
+    event: StreamEvent,
+    reply: SyncSender<StreamReply>,
+) {
     let (ready, on_error, ignore, on_closed) = {
         let s = state.borrow();
         (s.listener(env, "drain"), s.listener(env, "error"), s.listener(env, "ignore"), s.listener(env, "finish"))
@@ -378,9 +396,8 @@ fn handle_web(env: sys::napi_env, state: &SharedStreamState, writer: JsVal, even
         return;
     };
     let outcome = match event {
-        StreamEvent::Write { chunk, .. } => js::buffer(env, chunk)
-            .map_err(|e| format!("cannot create a Buffer: {}", e.reason))
-            .and_then(|buffer| {
+        StreamEvent::Write { chunk, .. } => {
+            js::buffer(env, chunk).map_err(|e| format!("cannot create a Buffer: {}", e.reason)).and_then(|buffer| {
                 let written = writer.call_method("write", &[buffer]).map_err(describe_error)?;
                 // Errors reach us through `writer.closed`; this only keeps the promise handled.
                 let _ = written.call_method("then", &[ignore, ignore]);
@@ -391,7 +408,8 @@ fn handle_web(env: sys::napi_env, state: &SharedStreamState, writer: JsVal, even
                 let waiting = writer.get("ready").map_err(|_| "the stream failed".to_string())?;
                 waiting.call_method("then", &[ready, on_error]).map_err(describe_error)?;
                 Ok(Some(WaitFor::Drain))
-            }),
+            })
+        }
         StreamEvent::End { .. } => writer.call_method("close", &[]).map_err(describe_error).and_then(|closing| {
             closing.call_method("then", &[on_closed, on_error]).map_err(describe_error)?;
             Ok(Some(WaitFor::Finish))

@@ -26,7 +26,11 @@ pub struct EncodeThread {
 
 impl EncodeThread {
     pub fn new() -> Arc<EncodeThread> {
-        Arc::new(EncodeThread { abort: Arc::new(AtomicBool::new(false)), handle: Mutex::new(None), env_gone: AtomicBool::new(false) })
+        Arc::new(EncodeThread {
+            abort: Arc::new(AtomicBool::new(false)),
+            handle: Mutex::new(None),
+            env_gone: AtomicBool::new(false),
+        })
     }
 
     /// The thread the hook joins.

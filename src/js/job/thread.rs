@@ -39,7 +39,10 @@ where
         Err(_) => {
             // SAFETY: no threadsafe function was made, so nothing else holds the count: it is ours again.
             drop(unsafe { Rc::from_raw(context as *const RefCell<JsState>) });
-            return Err(Failure::Encode(EncodeError::new(ErrorCode::Encode, "cannot create the job's callback channel")));
+            return Err(Failure::Encode(EncodeError::new(
+                ErrorCode::Encode,
+                "cannot create the job's callback channel",
+            )));
         }
     };
     let (thread, control) = {
@@ -66,13 +69,23 @@ where
             state.borrow_mut().hook = TeardownHook::register(env, &thread);
         }
         // The closure, and with it the channel, was dropped: the threadsafe function finalizes.
-        Err(e) => return Err(Failure::Encode(EncodeError::new(ErrorCode::Encode, format!("cannot start an encode thread: {e}")))),
+        Err(e) => {
+            return Err(Failure::Encode(EncodeError::new(
+                ErrorCode::Encode,
+                format!("cannot start an encode thread: {e}"),
+            )))
+        }
     }
     Ok(())
 }
 
 /// Runs on the JS thread for each event (env is null while the environment tears down).
-unsafe extern "C" fn dispatch(env: sys::napi_env, _js_callback: sys::napi_value, context: *mut c_void, data: *mut c_void) {
+unsafe extern "C" fn dispatch(
+    env: sys::napi_env,
+    _js_callback: sys::napi_value,
+    context: *mut c_void,
+    data: *mut c_void,
+) {
     // SAFETY: every call's data is a boxed Event from `Channel::send`, handed over once.
     let event = unsafe { Box::from_raw(data as *mut Event) };
     if env.is_null() {
@@ -101,7 +114,11 @@ unsafe extern "C" fn finalize_state(env: sys::napi_env, data: *mut c_void, _hint
         if !s.settled() {
             drop(s);
             // The thread ended without settling (it cannot, but never leave a Promise pending).
-            state::handle(&state, env, Event::Settle(Err(EncodeError::new(ErrorCode::Encode, "the encode ended without a result"))));
+            state::handle(
+                &state,
+                env,
+                Event::Settle(Err(EncodeError::new(ErrorCode::Encode, "the encode ended without a result"))),
+            );
         }
     }));
     // Dropping the last count frees the state (see its Drop).
