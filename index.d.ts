@@ -28,6 +28,23 @@ export interface CudaFrames {
   device?: number
 }
 
+/** Audio samples: float32 in [-1, 1]. A `Float32Array` holds `channels` × n interleaved values (L R L R …); an array holds one `Float32Array` of n values per channel (Web Audio's `AudioBuffer.getChannelData(c)`). */
+export type AudioSamples = Float32Array | Float32Array[]
+
+/** An audio track beside the video. */
+export interface AudioTrackOptions {
+  /** Of the samples you give, e.g. 48000 (an integer, 1–768000). The encoder runs at this rate where it can; otherwise the samples are resampled (opus: 44100 → 48000). */
+  sampleRate: number
+  /** 1 = mono, 2 = stereo, … up to 8 where the codec allows (mp3: 2). */
+  channels: number
+  /** `'aac'`, `'libopus'`, `'libmp3lame'`, `'flac'`, `'pcm_s16le'`, `'pcm_f32le'`, … or a codec name (`'opus'`, `'mp3'`). Default: the container's (aac for mp4/mov/mkv/ts, libopus for webm, libmp3lame for avi/flv). */
+  codec?: string
+  /** Bits per second (an integer); default the encoder's. */
+  bitRate?: number
+  /** Options of the audio encoder by their FFmpeg name, e.g. `{ application: 'voip' }` for libopus. Unknown keys are rejected. */
+  extraOptions?: Record<string, string | number | boolean>
+}
+
 export interface VideoEncoderOptions {
   /** Frames per second, > 0. NTSC rates (29.97, 23.976, 59.94) are stored exactly (30000/1001, …). */
   frameRate: number
@@ -35,6 +52,8 @@ export interface VideoEncoderOptions {
   shape?: [number, number, number, number]
   /** With a bare typed array; default `'NCHW'`. */
   layout?: Layout
+  /** An audio track, muxed with the video by every encode method. Its samples are copied by the constructor. */
+  audio?: AudioTrackOptions & { samples: AudioSamples }
 }
 
 export interface EncodeProgress {
@@ -70,6 +89,8 @@ export interface EncodeResult {
   codec: string
   pixelFormat: string
   frames: number
+  /** The audio encoder that ran, e.g. `'aac'`; absent without an audio track. */
+  audioCodec?: string
   /** Size of the output in bytes. */
   bytes: number
 }
@@ -94,6 +115,8 @@ export interface VideoWriterOptions extends Omit<EncodeOptions, 'onProgress'> {
   channels?: 3 | 4
   /** Where written frames live: `'cpu'` (default) or `'cuda:N'` for CUDA frames. */
   device?: 'cpu' | `cuda:${number}`
+  /** An audio track, whose samples you give to `writeAudio()`. */
+  audio?: AudioTrackOptions
   /** Called on the JS thread as frames are encoded (non-decreasing), last with the final count before `close()` resolves. A throw aborts the writer. */
   onProgress?: (progress: WriterProgress) => void
 }
@@ -266,8 +289,17 @@ export declare class VideoWriter {
    */
   write(frames: Uint8Array | Uint8ClampedArray | Buffer | HostFrames | CudaFrames): Promise<void>
   /**
-   * Audio samples for the writer's audio track. This writer has none (it was opened without
-   * `audio`): rejects with `ERR_INVALID_STATE`.
+   * Writes audio samples into the writer's audio track (opened with the `audio` option): a
+   * `Float32Array` of `channels` × n interleaved samples, or an array of `channels` `Float32Array`s
+   * (planar, as Web Audio's `AudioBuffer.getChannelData(c)`), float32 in [-1, 1] at `audio.sampleRate`.
+   * Any chunk sizes, in any order with `write()`: calls are taken in call order, and the muxer
+   * interleaves the two tracks by time (keep them within a few seconds of each other: it holds
+   * packets until both tracks reach the same time, up to 10 s). The samples are copied: the caller
+   * may reuse the array at once. Resolves once they are queued for the encoder.
+   *
+   * `ERR_INVALID_ARG_TYPE` (not Float32Array / Float32Array[]), `ERR_INVALID_ARG_VALUE` (a length or
+   * array count that does not fit the channels; NaN or ±Infinity, naming channel and index — nothing of
+   * that call is written); `ERR_INVALID_STATE` without an audio track, after `close()` or `abort()`.
    */
   writeAudio(samples: Float32Array | Float32Array[]): Promise<void>
   /**

@@ -22,15 +22,16 @@ mod writer;
 
 pub use convert::color::{ColorMatrix, ColorRange, ColorSpec};
 pub use convert::{Converter, FrameFormat};
+pub use encoder::audio::{first_non_finite, MAX_CHANNELS, MAX_SAMPLE_RATE};
 pub use encoder::codec::VideoCodec;
 pub use encoder::hw_frames::{CudaContextHandle, CudaHwFrames};
 pub use encoder::rate::FrameRate;
-pub use encoder::settings::{EncodeSettings, OptionValue, Preset};
+pub use encoder::settings::{AudioSettings, EncodeSettings, OptionValue, Preset};
 pub use error::{sys_error, EncodeError, ErrorCode, Result, SysCall};
 pub use ffmpeg::versions as ffmpeg_versions;
 pub use mux::container::Container;
 pub use picture::{FrameGeometry, InputPixels, Layout, RgbPicture};
-pub use pipeline::{encode, Batch, EncodeControl, Feed, Pipeline, PipelineSpec, Unwatched};
+pub use pipeline::{encode, AudioChunk, AudioInput, Batch, EncodeControl, Feed, Pipeline, PipelineSpec, Unwatched};
 pub use sink::destination::local_path;
 pub use sink::{
     ChunkConsumer, FileSink, MemorySink, PendingFile, SharedSink, Sink, SinkOutput, StreamMode, StreamSink,
@@ -40,6 +41,8 @@ pub use writer::{EncodeSummary, VideoWriter, WriterConfig};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_audio;
 #[cfg(test)]
 mod tests_gpu;
 #[cfg(test)]

@@ -21,12 +21,12 @@ use super::convert::FrameFormat;
 use super::cuda::{self, Gpu};
 use super::encoder::codec::VideoCodec;
 use super::encoder::rate::FrameRate;
-use super::encoder::settings::EncodeSettings;
+use super::encoder::settings::{AudioSettings, EncodeSettings};
 use super::error::{EncodeError, ErrorCode, Result};
 use super::mux::container::Container;
 use super::picture::InputPixels;
 use super::sink::Sink;
-use super::source::{Device, FrameConverter, FrameSource, HostConverter};
+use super::source::{Device, FrameConverter, FrameRange, FrameSource, HostConverter};
 use super::writer::{EncodeSummary, VideoWriter, WriterConfig};
 
 /// Converted frames waiting for the encoder (beyond the one being converted and the one being encoded).
@@ -64,6 +64,8 @@ pub struct PipelineSpec {
     pub frame_rate: FrameRate,
     pub container: Container,
     pub settings: EncodeSettings,
+    /// An audio track beside the video, fed [`Feed::Audio`].
+    pub audio: Option<AudioSettings>,
 }
 
 /// Frames handed to a running pipeline.
@@ -74,9 +76,25 @@ pub struct Batch {
     pub id: u64,
 }
 
+/// Audio samples handed to a running pipeline with an audio track.
+pub struct AudioChunk {
+    /// Interleaved float32 samples, `channels` × n (n ≥ 0), finite (checked by whoever makes the chunk).
+    pub samples: Vec<f32>,
+    /// Reported to [`EncodeControl::batch_read`] once the chunk is queued for the encoder.
+    pub id: u64,
+}
+
+/// The whole audio track of a one-shot encode.
+pub struct AudioInput {
+    pub settings: AudioSettings,
+    /// Interleaved float32 samples, `channels` × n, finite.
+    pub samples: Arc<Vec<f32>>,
+}
+
 /// What a pipeline is fed, in order.
 pub enum Feed {
     Frames(Batch),
+    Audio(AudioChunk),
     /// No more frames: flush, write the trailer, finish the sink.
     Close,
 }
@@ -84,6 +102,7 @@ pub enum Feed {
 /// From the conversion thread to the encoding one.
 enum Converted {
     Frame(frame::Video),
+    Audio(Vec<f32>),
     Failed(EncodeError),
     End,
 }
@@ -117,6 +136,7 @@ impl Pipeline {
             container: spec.container,
             settings: spec.settings.clone(),
             cuda_context: gpu.as_ref().map(|g| g.context_handle()),
+            audio: spec.audio.clone(),
         };
         let on_device = |e: EncodeError| match (&gpu, e.code) {
             (Some(gpu), ErrorCode::EncoderUnavailable) => EncodeError::new(
@@ -136,7 +156,13 @@ impl Pipeline {
     pub fn run(self, feed: Receiver<Feed>, control: &dyn EncodeControl, total: Option<u64>) -> Result<EncodeSummary> {
         let Pipeline { mut writer, mut converter, device } = self;
         // A failure while aborting (e.g. a stream write cut short by the abort) is the abort.
-        let or_aborted = |e: EncodeError| if control.aborted() { EncodeError::aborted() } else { e };
+        let or_aborted = |e: EncodeError| {
+            if control.aborted() {
+                EncodeError::aborted()
+            } else {
+                e
+            }
+        };
         let progress = Progress::new(control, total);
         let (converted_tx, converted_rx) = mpsc::sync_channel::<Converted>(QUEUE);
         let (recycled_tx, recycled_rx) = mpsc::channel::<frame::Video>();
@@ -186,12 +212,15 @@ pub fn converter_for(device: Device, input: InputPixels, format: &FrameFormat) -
     })
 }
 
-/// Encodes every frame of `source` into a new sink and finishes it: the pipeline fed one batch.
+/// Encodes every frame of `source` (and the whole `audio` track) into a new sink and finishes it: the
+/// pipeline fed one batch — or, with audio, a second of frames at a time, each followed by its second
+/// of audio, so that the muxer interleaves them as it goes.
 pub fn encode(
     source: Arc<dyn FrameSource>,
     frame_rate: FrameRate,
     container: Container,
     settings: &EncodeSettings,
+    audio: Option<AudioInput>,
     control: &dyn EncodeControl,
     open_sink: impl FnOnce() -> Result<Box<dyn Sink>>,
 ) -> Result<EncodeSummary> {
@@ -207,13 +236,56 @@ pub fn encode(
         frame_rate,
         container,
         settings: settings.clone(),
+        audio: audio.as_ref().map(|a| a.settings.clone()),
     };
     let pipeline =
         Pipeline::open(&spec, open_sink).map_err(|e| if control.aborted() { EncodeError::aborted() } else { e })?;
-    let (feed, fed) = mpsc::channel();
-    let _ = feed.send(Feed::Frames(Batch { frames: source, id: 0 }));
-    let _ = feed.send(Feed::Close);
-    pipeline.run(fed, control, Some(geometry.count as u64))
+    let total = geometry.count as u64;
+    match audio {
+        None => {
+            let (feed, fed) = mpsc::channel();
+            let _ = feed.send(Feed::Frames(Batch { frames: source, id: 0 }));
+            let _ = feed.send(Feed::Close);
+            pipeline.run(fed, control, Some(total))
+        }
+        Some(audio) => std::thread::scope(|scope| {
+            // A thread of its own feeds the seconds through a bounded channel: each second of audio is
+            // copied only shortly before the encode needs it. It ends when the pipeline drops the feed.
+            let (feed, fed) = mpsc::sync_channel(2);
+            scope.spawn(move || feed_seconds(&feed, source, frame_rate, &audio));
+            pipeline.run(fed, control, Some(total))
+        }),
+    }
+}
+
+/// Feeds `source` a second of frames at a time, each followed by the audio up to its end, then the
+/// audio left and `Close`. Stops early when the pipeline is gone.
+fn feed_seconds(feed: &SyncSender<Feed>, source: Arc<dyn FrameSource>, rate: FrameRate, audio: &AudioInput) {
+    let frames = source.geometry().count;
+    let per_second = ((rate.num as f64 / rate.den as f64).round() as usize).max(1);
+    let channels = audio.settings.channels as usize;
+    let all = audio.samples.len() / channels;
+    let mut sent_samples = 0usize;
+    let mut start = 0usize;
+    let mut id = 0u64;
+    let send = |f: Feed| feed.send(f).is_ok();
+    while start < frames {
+        let count = per_second.min(frames - start);
+        let batch = Batch { frames: Arc::new(FrameRange { source: source.clone(), start, count }), id };
+        start += count;
+        // Audio up to the end of these frames: start × sampleRate / frameRate samples.
+        let until = ((start as u128 * audio.settings.sample_rate as u128 * rate.den as u128) / rate.num as u128)
+            .min(all as u128) as usize;
+        let chunk =
+            AudioChunk { samples: audio.samples[sent_samples * channels..until * channels].to_vec(), id: id + 1 };
+        sent_samples = until;
+        id += 2;
+        if !send(Feed::Frames(batch)) || !send(Feed::Audio(chunk)) {
+            return;
+        }
+    }
+    let rest = AudioChunk { samples: audio.samples[sent_samples * channels..].to_vec(), id };
+    let _ = send(Feed::Audio(rest)) && send(Feed::Close);
 }
 
 /// Reports frames encoded to the control: with a known total each time they cross another 5% of
@@ -292,6 +364,14 @@ fn convert_feed(
     loop {
         let batch = match feed.recv_timeout(POLL) {
             Ok(Feed::Frames(batch)) => batch,
+            Ok(Feed::Audio(chunk)) => {
+                // Audio passes in order with the frames; it is encoded on the encoding thread.
+                if out.send(Converted::Audio(chunk.samples)).is_err() {
+                    return;
+                }
+                control.batch_read(chunk.id);
+                continue;
+            }
             Ok(Feed::Close) => {
                 let _ = out.send(Converted::End);
                 return;
@@ -353,6 +433,12 @@ fn encode_converted(
                 writer.write_converted(&mut frame)?;
                 let _ = recycle.send(frame);
                 progress.update(writer.frames_encoded());
+            }
+            Ok(Converted::Audio(samples)) => {
+                if control.aborted() {
+                    return Err(EncodeError::aborted());
+                }
+                writer.write_audio(&samples)?;
             }
             Ok(Converted::End) => return Ok(()),
             Ok(Converted::Failed(e)) => return Err(e),

@@ -107,6 +107,7 @@ pub(super) fn encode_to_memory(
         FrameRate::from_f64(rate).unwrap(),
         Container::resolve(format).unwrap(),
         settings,
+        None,
         &Unwatched,
         || Ok(Box::new(MemorySink::new())),
     )?;
@@ -350,6 +351,7 @@ fn file_sink_writes_dest_and_leaves_no_temp() {
         FrameRate::from_f64(30.0).unwrap(),
         Container::from_path(&dest).unwrap(),
         &EncodeSettings::default(),
+        None,
         &Unwatched,
         || Ok(Box::new(FileSink::create(&dest)?)),
     )
@@ -370,6 +372,7 @@ fn encode_error(format: &str, settings: &EncodeSettings) -> EncodeError {
         FrameRate::from_f64(30.0).unwrap(),
         Container::resolve(format).unwrap(),
         settings,
+        None,
         &Unwatched,
         || {
             sink_opened.set(true);
@@ -485,6 +488,7 @@ fn progress_is_monotonic_and_ends_at_total() {
         FrameRate::from_f64(30.0).unwrap(),
         Container::resolve("mkv").unwrap(),
         &EncodeSettings::default(),
+        None,
         &rec,
         || Ok(Box::new(MemorySink::new())),
     )
@@ -506,6 +510,7 @@ fn abort_stops_the_encode_and_discards_the_file() {
         FrameRate::from_f64(30.0).unwrap(),
         Container::resolve("mp4").unwrap(),
         &EncodeSettings::default(),
+        None,
         &rec,
         || Ok(Box::new(FileSink::create(&dest)?)),
     )
@@ -554,6 +559,7 @@ fn faststart_moves_the_index_to_the_front_in_files_and_memory() {
         FrameRate::from_f64(30.0).unwrap(),
         Container::from_path(&dest).unwrap(),
         &faststart,
+        None,
         &Unwatched,
         || Ok(Box::new(FileSink::create(&dest)?)),
     )
@@ -639,6 +645,7 @@ fn push_api_in_batches_encodes_like_the_whole_source() {
         container: Container::resolve("mkv").unwrap(),
         settings: s,
         cuda_context: None,
+        audio: None,
     };
     let mut writer = VideoWriter::open(&config, || Ok(Box::new(MemorySink::new()))).unwrap();
     for batch in [0..3, 3..4, 4..7] {

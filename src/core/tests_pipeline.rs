@@ -19,6 +19,7 @@ fn spec(w: usize, h: usize, format: &str, settings: EncodeSettings) -> PipelineS
         frame_rate: FrameRate::from_f64(RATE).unwrap(),
         container: Container::resolve(format).unwrap(),
         settings,
+        audio: None,
     }
 }
 
@@ -87,6 +88,7 @@ fn batches_of_any_size_give_the_one_shot_bytes() {
         FrameRate::from_f64(RATE).unwrap(),
         Container::resolve("mp4").unwrap(),
         &s,
+        None,
         &Unwatched,
         || Ok(Box::new(MemorySink::new())),
     )
@@ -226,6 +228,7 @@ fn fragmented_mp4_starts_at_zero_and_cuts_a_fragment_each_second() {
         FrameRate::from_f64(RATE).unwrap(),
         Container::resolve("mp4").unwrap(),
         &s,
+        None,
         &Unwatched,
         || Ok(Box::new(MemorySink::new())),
     )

@@ -13,10 +13,11 @@
 use ffmpeg_next::{frame, Packet};
 
 use super::convert::{Converter, FrameFormat};
+use super::encoder::audio::AudioEncoder;
 use super::encoder::av_options::check_muxer_options;
 use super::encoder::hw_frames::CudaContextHandle;
 use super::encoder::rate::FrameRate;
-use super::encoder::settings::EncodeSettings;
+use super::encoder::settings::{AudioSettings, EncodeSettings};
 use super::encoder::video::{Encoder, VideoParams};
 use super::error::{EncodeError, ErrorCode, Result};
 use super::ffmpeg::log::LogCapture;
@@ -38,6 +39,8 @@ pub struct WriterConfig {
     pub settings: EncodeSettings,
     /// For frames on a GPU: its CUDA context, so that NVENC can take GPU frames.
     pub cuda_context: Option<CudaContextHandle>,
+    /// An audio track beside the video.
+    pub audio: Option<AudioSettings>,
 }
 
 /// What a finished encode produced (`EncodeResult` in the JS API).
@@ -49,8 +52,20 @@ pub struct EncodeSummary {
     pub codec: String,
     pub pixel_format: String,
     pub frames: u64,
+    /// The audio encoder's name, with an audio track.
+    pub audio_codec: Option<String>,
+    /// Audio samples (per channel) written, at the rate they were given.
+    pub audio_samples: u64,
     pub bytes: u64,
     pub output: SinkOutput,
+}
+
+/// The audio encoder and its stream of the muxer.
+struct AudioTrack {
+    encoder: AudioEncoder,
+    stream: usize,
+    /// Packets encoded before the header was written (audio written before the first frame).
+    held: Vec<Packet>,
 }
 
 /// An open encoder writing into a sink through its muxer.
@@ -68,6 +83,7 @@ pub struct VideoWriter {
     /// Packets muxed so far: frames the encoder has finished.
     packets: u64,
     header_written: bool,
+    audio: Option<AudioTrack>,
 }
 
 impl VideoWriter {
@@ -84,6 +100,7 @@ impl VideoWriter {
             cuda_context: config.cuda_context,
         };
         let (encoder, muxer_options) = Encoder::open(&params, &log)?;
+        let audio = config.audio.as_ref().map(|a| AudioEncoder::open(a, &config.container, &log)).transpose()?;
         check_muxer_options(&config.container, &muxer_options)?;
         let muxer_options = with_fragment_defaults(&config.container, muxer_options);
 
@@ -91,6 +108,13 @@ impl VideoWriter {
         let mut muxer = Muxer::open(&config.container, sink, &muxer_options, &log)?;
         let rate = encoder.frame_rate().rational();
         let stream = muxer.add_stream(encoder.codec(), encoder.context(), encoder.time_base(), Some(rate), &log)?;
+        let audio = match audio {
+            Some(audio) => {
+                let stream = muxer.add_stream(audio.codec(), audio.context(), audio.time_base(), None, &log)?;
+                Some(AudioTrack { encoder: audio, stream, held: Vec::new() })
+            }
+            None => None,
+        };
         muxer.init(&log)?;
         Ok(VideoWriter {
             muxer,
@@ -102,6 +126,7 @@ impl VideoWriter {
             packet: Packet::empty(),
             packets: 0,
             header_written: false,
+            audio,
         })
     }
 
@@ -141,9 +166,32 @@ impl VideoWriter {
         if !self.header_written {
             self.muxer.write_header(&log)?;
             self.header_written = true;
+            if let Some(track) = &mut self.audio {
+                for mut packet in track.held.drain(..) {
+                    self.muxer.write_packet(track.stream, &mut packet, &log)?;
+                }
+            }
         }
         self.encoder.send(frame, &log)?;
         self.drain(&log, &mut |_| Ok(()))
+    }
+
+    /// Encodes interleaved audio samples (`channels` × n) into the audio track; their packets are muxed
+    /// with the video's (held until the header is written with the first frame).
+    pub fn write_audio(&mut self, interleaved: &[f32]) -> Result<()> {
+        let Some(AudioTrack { encoder, stream, held }) = &mut self.audio else {
+            return Err(EncodeError::new(ErrorCode::InvalidState, "this output has no audio track"));
+        };
+        let log = LogCapture::start();
+        let (muxer, stream, header_written) = (&mut self.muxer, *stream, self.header_written);
+        encoder.write(interleaved, &log, &mut |packet| {
+            if header_written {
+                muxer.write_packet(stream, packet, &log)
+            } else {
+                held.push(std::mem::replace(packet, Packet::empty()));
+                Ok(())
+            }
+        })
     }
 
     /// Flushes the encoder, writes the trailer and finishes the sink.
@@ -165,9 +213,13 @@ impl VideoWriter {
         let log = LogCapture::start();
         self.encoder.send_eof(&log)?;
         self.drain(&log, watch)?;
+        if let Some(AudioTrack { encoder, stream, .. }) = &mut self.audio {
+            let (muxer, stream) = (&mut self.muxer, *stream);
+            encoder.finish(&log, &mut |packet| muxer.write_packet(stream, packet, &log))?;
+        }
         self.muxer.write_trailer(&log)?;
         watch(self.packets)?;
-        let VideoWriter { muxer, encoder, .. } = self;
+        let VideoWriter { muxer, encoder, audio, .. } = self;
         let format = muxer.format_name().to_string();
         let (bytes, output) = muxer.finish()?;
         Ok(EncodeSummary {
@@ -175,6 +227,8 @@ impl VideoWriter {
             codec: encoder.codec_name().to_string(),
             pixel_format: pix_fmt_name(encoder.pixel_format()),
             frames: encoder.frames(),
+            audio_codec: audio.as_ref().map(|a| a.encoder.codec_name().to_string()),
+            audio_samples: audio.as_ref().map_or(0, |a| a.encoder.samples()),
             bytes,
             output,
         })

@@ -194,6 +194,32 @@ impl JsVal {
         (status == sys::Status::napi_ok).then_some(TypedArrayInfo { kind, length: len })
     }
 
+    /// A copy of a `Float32Array`'s values (`None` for anything else). No JavaScript runs between
+    /// asking for the memory and copying it, so nothing can detach or shrink it in between.
+    pub fn float32_copy(&self) -> Option<Vec<f32>> {
+        let mut is = false;
+        // SAFETY: plain query on a live value; is is a local.
+        unsafe { sys::napi_is_typedarray(self.env, self.raw, &mut is) };
+        if !is {
+            return None;
+        }
+        let mut kind = 0;
+        let (mut len, mut data, mut buffer, mut offset) = (0usize, ptr::null_mut(), ptr::null_mut(), 0usize);
+        // SAFETY: a typed array (checked above); the out-pointers are locals.
+        let status = unsafe {
+            sys::napi_get_typedarray_info(self.env, self.raw, &mut kind, &mut len, &mut data, &mut buffer, &mut offset)
+        };
+        if status != sys::Status::napi_ok || kind != sys::TypedarrayType::float32_array {
+            return None;
+        }
+        if len == 0 || data.is_null() {
+            return Some(Vec::new());
+        }
+        // SAFETY: V8 reports `len` float32 elements at `data` (element-aligned for a Float32Array), live
+        // for this call; they are copied at once. Shared memory may change under us: we read a snapshot.
+        Some(unsafe { std::slice::from_raw_parts(data.cast::<f32>(), len) }.to_vec())
+    }
+
     /// A short description of the value's type for error messages: `string`, `Float32Array`, `null`, …
     pub fn describe_type(&self) -> String {
         if let Some(info) = self.typed_array() {

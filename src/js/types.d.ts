@@ -28,6 +28,23 @@ export interface CudaFrames {
   device?: number
 }
 
+/** Audio samples: float32 in [-1, 1]. A `Float32Array` holds `channels` × n interleaved values (L R L R …); an array holds one `Float32Array` of n values per channel (Web Audio's `AudioBuffer.getChannelData(c)`). */
+export type AudioSamples = Float32Array | Float32Array[]
+
+/** An audio track beside the video. */
+export interface AudioTrackOptions {
+  /** Of the samples you give, e.g. 48000 (an integer, 1–768000). The encoder runs at this rate where it can; otherwise the samples are resampled (opus: 44100 → 48000). */
+  sampleRate: number
+  /** 1 = mono, 2 = stereo, … up to 8 where the codec allows (mp3: 2). */
+  channels: number
+  /** `'aac'`, `'libopus'`, `'libmp3lame'`, `'flac'`, `'pcm_s16le'`, `'pcm_f32le'`, … or a codec name (`'opus'`, `'mp3'`). Default: the container's (aac for mp4/mov/mkv/ts, libopus for webm, libmp3lame for avi/flv). */
+  codec?: string
+  /** Bits per second (an integer); default the encoder's. */
+  bitRate?: number
+  /** Options of the audio encoder by their FFmpeg name, e.g. `{ application: 'voip' }` for libopus. Unknown keys are rejected. */
+  extraOptions?: Record<string, string | number | boolean>
+}
+
 export interface VideoEncoderOptions {
   /** Frames per second, > 0. NTSC rates (29.97, 23.976, 59.94) are stored exactly (30000/1001, …). */
   frameRate: number
@@ -35,6 +52,8 @@ export interface VideoEncoderOptions {
   shape?: [number, number, number, number]
   /** With a bare typed array; default `'NCHW'`. */
   layout?: Layout
+  /** An audio track, muxed with the video by every encode method. Its samples are copied by the constructor. */
+  audio?: AudioTrackOptions & { samples: AudioSamples }
 }
 
 export interface EncodeProgress {
@@ -70,6 +89,8 @@ export interface EncodeResult {
   codec: string
   pixelFormat: string
   frames: number
+  /** The audio encoder that ran, e.g. `'aac'`; absent without an audio track. */
+  audioCodec?: string
   /** Size of the output in bytes. */
   bytes: number
 }
@@ -94,6 +115,8 @@ export interface VideoWriterOptions extends Omit<EncodeOptions, 'onProgress'> {
   channels?: 3 | 4
   /** Where written frames live: `'cpu'` (default) or `'cuda:N'` for CUDA frames. */
   device?: 'cpu' | `cuda:${number}`
+  /** An audio track, whose samples you give to `writeAudio()`. */
+  audio?: AudioTrackOptions
   /** Called on the JS thread as frames are encoded (non-decreasing), last with the final count before `close()` resolves. A throw aborts the writer. */
   onProgress?: (progress: WriterProgress) => void
 }

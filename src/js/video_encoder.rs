@@ -7,9 +7,11 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::core::{
-    encode, Container, EncodeError, FileSink, FrameRate, FrameSource, MemorySink, Sink, StreamMode, StreamSink,
+    encode, AudioInput, AudioSettings, Container, EncodeError, FileSink, FrameRate, FrameSource, MemorySink, Sink,
+    StreamMode, StreamSink,
 };
 
+use crate::js::args::audio as audio_arg;
 use crate::js::args::frames as frames_arg;
 use crate::js::args::options::{self as options_arg, CallOptions};
 use crate::js::args::output as output_arg;
@@ -35,6 +37,8 @@ pub struct VideoEncoder {
     frames: Arc<dyn FrameSource>,
     frame_rate: FrameRate,
     frame_rate_value: f64,
+    /// The audio track and its samples (interleaved), copied at construction.
+    audio: Option<(AudioSettings, Arc<Vec<f32>>)>,
 }
 
 #[napi]
@@ -51,12 +55,20 @@ impl VideoEncoder {
     )]
     pub fn new(env: Env, frames: Unknown, options: Unknown) -> Result<Self> {
         let raw_env = env.raw();
-        let parsed = frames_arg::parse(JsVal::new(raw_env, frames.raw()), JsVal::new(raw_env, options.raw()))
-            .map_err(|f| errors::throw(raw_env, f))?;
+        let options = JsVal::new(raw_env, options.raw());
+        let parsed =
+            frames_arg::parse(JsVal::new(raw_env, frames.raw()), options).map_err(|f| errors::throw(raw_env, f))?;
+        let audio = options
+            .get("audio")
+            .map_err(Failure::from)
+            .and_then(|a| audio_arg::parse(a, true))
+            .map_err(|f| errors::throw(raw_env, f))?
+            .map(|(settings, samples)| (settings, Arc::new(samples.unwrap_or_default())));
         Ok(VideoEncoder {
             frames: parsed.frames,
             frame_rate: parsed.frame_rate,
             frame_rate_value: parsed.frame_rate_value,
+            audio,
         })
     }
 
@@ -194,8 +206,12 @@ impl VideoEncoder {
         let frames = self.frames.clone();
         let rate = self.frame_rate;
         let settings = call.settings;
+        let audio = self
+            .audio
+            .as_ref()
+            .map(|(settings, samples)| AudioInput { settings: settings.clone(), samples: samples.clone() });
         job::spawn_encode(env, call.signal, call.on_progress, stream, resolution, move |control| {
-            encode(frames, rate, container, &settings, control, || open_sink(control))
+            encode(frames, rate, container, &settings, audio, control, || open_sink(control))
         })
     }
 }

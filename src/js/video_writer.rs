@@ -15,9 +15,10 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::core::{
-    Batch, Container, Device, EncodeControl, EncodeError, ErrorCode, Feed, FileSink, FrameGeometry, MemorySink,
-    Pipeline, PipelineSpec, Sink, StreamMode, StreamSink,
+    AudioChunk, Batch, Container, Device, EncodeControl, EncodeError, ErrorCode, Feed, FileSink, FrameGeometry,
+    MemorySink, Pipeline, PipelineSpec, Sink, StreamMode, StreamSink,
 };
+use crate::js::args::audio as audio_arg;
 use crate::js::args::frames as frames_arg;
 use crate::js::args::output as output_arg;
 use crate::js::args::writer_options::{self, WriterOptions};
@@ -51,6 +52,8 @@ pub struct VideoWriter {
     /// One frame of what the writer takes.
     frame: FrameGeometry,
     device: Device,
+    /// Channels of the audio track, if it has one.
+    audio_channels: Option<u32>,
     frames_written: Cell<u64>,
     next_batch: Cell<u64>,
 }
@@ -189,19 +192,52 @@ impl VideoWriter {
         Ok(promise_or_rejection(raw, written))
     }
 
-    /// Audio samples for the writer's audio track. This writer has none (it was opened without
-    /// `audio`): rejects with `ERR_INVALID_STATE`.
+    /// Writes audio samples into the writer's audio track (opened with the `audio` option): a
+    /// `Float32Array` of `channels` × n interleaved samples, or an array of `channels` `Float32Array`s
+    /// (planar, as Web Audio's `AudioBuffer.getChannelData(c)`), float32 in [-1, 1] at `audio.sampleRate`.
+    /// Any chunk sizes, in any order with `write()`: calls are taken in call order, and the muxer
+    /// interleaves the two tracks by time (keep them within a few seconds of each other: it holds
+    /// packets until both tracks reach the same time, up to 10 s). The samples are copied: the caller
+    /// may reuse the array at once. Resolves once they are queued for the encoder.
+    ///
+    /// `ERR_INVALID_ARG_TYPE` (not Float32Array / Float32Array[]), `ERR_INVALID_ARG_VALUE` (a length or
+    /// array count that does not fit the channels; NaN or ±Infinity, naming channel and index — nothing of
+    /// that call is written); `ERR_INVALID_STATE` without an audio track, after `close()` or `abort()`.
     #[napi(catch_unwind, ts_args_type = "samples: Float32Array | Float32Array[]", ts_return_type = "Promise<void>")]
     pub fn write_audio<'env>(&self, env: &'env Env, samples: Unknown<'env>) -> Result<Unknown<'env>> {
         let raw = env.raw();
-        let _ = samples;
-        let refused = self.refuse("writeAudio()").and_then(|_| {
-            Err(Failure::Encode(EncodeError::new(
-                ErrorCode::InvalidState,
-                "writeAudio(): this writer has no audio track (it was opened without the audio option)",
-            )))
-        });
-        Ok(promise_or_rejection(raw, refused))
+        let samples = JsVal::new(raw, samples.raw());
+        let written = (|| -> std::result::Result<JsVal, Failure> {
+            self.refuse("writeAudio()")?;
+            let Some(channels) = self.audio_channels else {
+                return Err(Failure::Encode(EncodeError::new(
+                    ErrorCode::InvalidState,
+                    "writeAudio(): this writer has no audio track (open it with the audio option: { sampleRate, channels })",
+                )));
+            };
+            let samples = audio_arg::samples(samples, channels, "samples")?;
+            // Reading the argument ran JavaScript (getters, a Proxy), which may have closed or aborted the writer.
+            self.refuse("writeAudio()")?;
+            let (deferred, promise) = js::promise(raw)?;
+            let id = self.next_batch.get();
+            {
+                let feed = self.feed.borrow();
+                let Some(feed) = feed.as_ref() else {
+                    return Err(Failure::Encode(EncodeError::new(
+                        ErrorCode::InvalidState,
+                        "writeAudio() on a writer that takes no more samples",
+                    )));
+                };
+                let mut state = self.state.borrow_mut();
+                state.push_write(id, deferred);
+                state.update_loop_hold();
+                // Failing to send means the job's thread ended: its settle, queued, rejects this call.
+                let _ = feed.send(Feed::Audio(AudioChunk { samples, id }));
+            }
+            self.next_batch.set(id + 1);
+            Ok(promise)
+        })();
+        Ok(promise_or_rejection(raw, written))
     }
 
     /// Finishes the video: flushes the encoder, writes the container's trailer, then moves the file into
@@ -286,7 +322,8 @@ fn open(
     let Ok((deferred, promise)) = js::promise(env) else {
         return Err(Failure::Encode(EncodeError::new(ErrorCode::Encode, "cannot create a Promise")));
     };
-    let WriterOptions { frame, device, frame_rate, call, .. } = options;
+    let WriterOptions { frame, device, frame_rate, call, audio } = options;
+    let audio_channels = audio.as_ref().map(|a| a.channels);
     if let Some(aborted) = job::already_aborted(env, call.signal)? {
         deferred.reject(env, aborted);
         return Ok(promise);
@@ -303,10 +340,17 @@ fn open(
         frame_rate,
         container,
         settings: call.settings,
+        audio,
     };
     let (feed, fed) = mpsc::channel();
     job::thread::start(env, &state, move |control| {
-        let aborted = || if control.aborted() { Err(EncodeError::aborted()) } else { Ok(()) };
+        let aborted = || {
+            if control.aborted() {
+                Err(EncodeError::aborted())
+            } else {
+                Ok(())
+            }
+        };
         aborted()?;
         let pipeline = Pipeline::open(&spec, || open_sink(control))?;
         aborted()?; // dropping the pipeline discards the output
@@ -318,6 +362,7 @@ fn open(
         feed: RefCell::new(Some(feed)),
         frame,
         device,
+        audio_channels,
         frames_written: Cell::new(0),
         next_batch: Cell::new(0),
     };

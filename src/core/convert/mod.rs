@@ -3,6 +3,7 @@
 
 pub mod color;
 mod frame_format;
+pub mod resample;
 pub mod swscale;
 pub mod yuv_kernel;
 

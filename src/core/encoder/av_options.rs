@@ -69,6 +69,30 @@ impl EncodeSettings {
     }
 }
 
+/// Sets an audio track's `extraOptions` on its allocated (unopened) codec context: codec-level and the
+/// encoder's private options only (the muxer's options belong to the video's `extraOptions`).
+///
+/// # Safety
+/// `ctx` is a live codec context allocated for `encoder_name`'s codec (its private data exists).
+pub unsafe fn apply_audio_options(
+    ctx: *mut ffi::AVCodecContext,
+    encoder_name: &str,
+    extra: &[(String, OptionValue)],
+) -> Result<()> {
+    let owner = format!("audio encoder {encoder_name}");
+    for (key, value) in extra {
+        refuse_file_option(key, value)?;
+        let Some(found) = (unsafe { find_option(ctx.cast(), key, ffi::AV_OPT_FLAG_ENCODING_PARAM as i32) }) else {
+            return Err(EncodeError::invalid_option(format!(
+                "unknown option '{key}' in audio.extraOptions: it is not an option of {owner} (muxer options go in the video's extraOptions)"
+            )));
+        };
+        check_known_values(encoder_name, key, value)?;
+        unsafe { set_checked(ctx.cast(), &found, key, value, &owner) }?;
+    }
+    Ok(())
+}
+
 /// Sets muxer options (returned by [`EncodeSettings::apply_to_codec`]) on an output context.
 ///
 /// # Safety
@@ -308,7 +332,9 @@ fn known_values(encoder: &str, key: &str) -> Option<&'static [&'static str]> {
 }
 
 fn check_known_values(encoder: &str, key: &str, value: &OptionValue) -> Result<()> {
-    let Some(allowed) = known_values(encoder, key) else { return Ok(()) };
+    let Some(allowed) = known_values(encoder, key) else {
+        return Ok(());
+    };
     let ok = match value {
         // x264 takes several tunes joined by ',' or '+' (e.g. "film,fastdecode").
         OptionValue::Str(s) => !s.is_empty() && s.split([',', '+']).all(|part| allowed.contains(&part)),

@@ -28,7 +28,7 @@ impl VideoCodec {
     pub fn find(name: Option<&str>, container: &Container) -> Result<VideoCodec> {
         let Some(name) = name else {
             let id = container.default_video_codec();
-            return Self::for_codec_id(id).ok_or_else(|| {
+            return encoder_for_id(id).map(|ptr| VideoCodec { ptr }).ok_or_else(|| {
                 EncodeError::new(
                     ErrorCode::UnknownCodec,
                     format!(
@@ -39,58 +39,8 @@ impl VideoCodec {
                 )
             });
         };
-        let c_name = cstring(name);
-        // SAFETY: lookups in libavcodec's static tables.
-        let by_name = unsafe { ffi::avcodec_find_encoder_by_name(c_name.as_ptr()) };
-        if !by_name.is_null() {
-            let codec = VideoCodec { ptr: by_name };
-            if codec.raw().type_ != ffi::AVMediaType::AVMEDIA_TYPE_VIDEO {
-                return Err(EncodeError::new(
-                    ErrorCode::UnknownCodec,
-                    format!("codec '{name}' is not a video encoder"),
-                ));
-            }
-            return Ok(codec);
-        }
-        let descriptor = unsafe { ffi::avcodec_descriptor_get_by_name(c_name.as_ptr()) };
-        if descriptor.is_null() || name.is_empty() {
-            return Err(EncodeError::new(
-                ErrorCode::UnknownCodec,
-                format!(
-                    "unknown codec '{name}': give an FFmpeg encoder name (libx264, libx265, libvpx-vp9, libsvtav1, mpeg4, …) or a codec name (h264, hevc, vp9, av1, …)"
-                ),
-            ));
-        }
-        let descriptor = unsafe { &*descriptor };
-        if descriptor.type_ != ffi::AVMediaType::AVMEDIA_TYPE_VIDEO {
-            return Err(EncodeError::new(ErrorCode::UnknownCodec, format!("codec '{name}' is not a video codec")));
-        }
-        Self::for_codec_id(descriptor.id).ok_or_else(|| {
-            EncodeError::new(ErrorCode::UnknownCodec, format!("this FFmpeg has no encoder for codec '{name}'"))
-        })
-    }
-
-    /// The encoder FFmpeg would pick for a codec id, preferring software encoders that run anywhere
-    /// over hardware ones (NVENC, VAAPI, …) and stable ones over experimental ones.
-    fn for_codec_id(id: ffi::AVCodecID) -> Option<VideoCodec> {
-        let mut fallback = None;
-        let mut opaque = std::ptr::null_mut();
-        loop {
-            // SAFETY: iterates libavcodec's static codec list.
-            let ptr = unsafe { ffi::av_codec_iterate(&mut opaque) };
-            if ptr.is_null() {
-                return fallback;
-            }
-            let codec = VideoCodec { ptr };
-            if unsafe { ffi::av_codec_is_encoder(ptr) } == 0 || codec.raw().id != id {
-                continue;
-            }
-            let caps = codec.raw().capabilities as u32;
-            if caps & (ffi::AV_CODEC_CAP_HARDWARE | ffi::AV_CODEC_CAP_EXPERIMENTAL) == 0 {
-                return Some(codec);
-            }
-            fallback.get_or_insert(codec);
-        }
+        let hint = "give an FFmpeg encoder name (libx264, libx265, libvpx-vp9, libsvtav1, mpeg4, …) or a codec name (h264, hevc, vp9, av1, …)";
+        find_encoder(name, ffi::AVMediaType::AVMEDIA_TYPE_VIDEO, hint).map(|ptr| VideoCodec { ptr })
     }
 
     fn raw(&self) -> &ffi::AVCodec {
@@ -212,7 +162,64 @@ fn check_subsampling(format: ffi::AVPixelFormat, width: usize, height: usize) ->
     }
 }
 
-fn codec_id_name(id: ffi::AVCodecID) -> String {
+/// An encoder of `media` type by implementation name (`libx264`, `libopus`) or by codec name (`h264`,
+/// `opus`); `hint` tells what names to give when the name is unknown.
+pub(super) fn find_encoder(name: &str, media: ffi::AVMediaType, hint: &str) -> Result<*const ffi::AVCodec> {
+    let kind = if media == ffi::AVMediaType::AVMEDIA_TYPE_AUDIO { "audio" } else { "video" };
+    let article = if kind == "audio" { "an" } else { "a" };
+    let c_name = cstring(name);
+    // SAFETY: lookups in libavcodec's static tables.
+    let by_name = unsafe { ffi::avcodec_find_encoder_by_name(c_name.as_ptr()) };
+    if !by_name.is_null() {
+        // SAFETY: a static table entry.
+        if unsafe { (*by_name).type_ } != media {
+            return Err(EncodeError::new(
+                ErrorCode::UnknownCodec,
+                format!("codec '{name}' is not {article} {kind} encoder"),
+            ));
+        }
+        return Ok(by_name);
+    }
+    // SAFETY: a table lookup; null for unknown names.
+    let descriptor = unsafe { ffi::avcodec_descriptor_get_by_name(c_name.as_ptr()) };
+    if descriptor.is_null() || name.is_empty() {
+        return Err(EncodeError::new(ErrorCode::UnknownCodec, format!("unknown codec '{name}': {hint}")));
+    }
+    // SAFETY: a static descriptor (checked non-null).
+    let descriptor = unsafe { &*descriptor };
+    if descriptor.type_ != media {
+        return Err(EncodeError::new(ErrorCode::UnknownCodec, format!("codec '{name}' is not {article} {kind} codec")));
+    }
+    encoder_for_id(descriptor.id).ok_or_else(|| {
+        EncodeError::new(ErrorCode::UnknownCodec, format!("this FFmpeg has no encoder for codec '{name}'"))
+    })
+}
+
+/// The encoder FFmpeg would pick for a codec id, preferring software encoders that run anywhere
+/// over hardware ones (NVENC, VAAPI, …) and stable ones over experimental ones.
+pub(super) fn encoder_for_id(id: ffi::AVCodecID) -> Option<*const ffi::AVCodec> {
+    let mut fallback = None;
+    let mut opaque = std::ptr::null_mut();
+    loop {
+        // SAFETY: iterates libavcodec's static codec list.
+        let ptr = unsafe { ffi::av_codec_iterate(&mut opaque) };
+        if ptr.is_null() {
+            return fallback;
+        }
+        // SAFETY: a static table entry.
+        let codec = unsafe { &*ptr };
+        if unsafe { ffi::av_codec_is_encoder(ptr) } == 0 || codec.id != id {
+            continue;
+        }
+        let caps = codec.capabilities as u32;
+        if caps & (ffi::AV_CODEC_CAP_HARDWARE | ffi::AV_CODEC_CAP_EXPERIMENTAL) == 0 {
+            return Some(ptr);
+        }
+        fallback.get_or_insert(ptr);
+    }
+}
+
+pub(super) fn codec_id_name(id: ffi::AVCodecID) -> String {
     unsafe { text(ffi::avcodec_get_name(id)) }
 }
 

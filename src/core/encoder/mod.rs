@@ -3,6 +3,7 @@
 //! [`video::Encoder`] opens a codec for the frames it will take and turns frames into packets; it
 //! knows nothing of the output. The muxer (`mux/`) takes its packets as one stream among others.
 
+pub mod audio;
 pub mod av_options;
 pub mod codec;
 mod file_options;

@@ -53,6 +53,21 @@ pub struct EncodeSettings {
     pub extra: Vec<(String, OptionValue)>,
 }
 
+/// An audio track beside the video (`AudioTrackOptions` in the JS API, without the samples).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioSettings {
+    /// Of the samples given (1..=768000).
+    pub sample_rate: u32,
+    /// Interleaved channels of the samples given.
+    pub channels: u32,
+    /// The audio encoder or codec name; the container's default when `None`.
+    pub codec: Option<String>,
+    /// Bits per second; the encoder's default when `None`.
+    pub bit_rate: Option<u64>,
+    /// Options of the audio encoder by FFmpeg name, in the order given.
+    pub extra: Vec<(String, OptionValue)>,
+}
+
 /// Keys of `extraOptions` that framecodec handles itself (they change the conversion, not only a field).
 pub(super) const COLOR_KEYS: [&str; 2] = ["colorspace", "color_range"];
 

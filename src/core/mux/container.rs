@@ -99,6 +99,11 @@ impl Container {
         self.raw().video_codec
     }
 
+    /// FFmpeg's default audio codec for this muxer (`AV_CODEC_ID_NONE`: it holds no audio).
+    pub fn default_audio_codec(&self) -> ffi::AVCodecID {
+        self.raw().audio_codec
+    }
+
     /// Codecs must put their headers in extradata (mp4, mkv, …) rather than in the stream.
     pub fn needs_global_header(&self) -> bool {
         self.flags() & ffi::AVFMT_GLOBALHEADER as i32 != 0

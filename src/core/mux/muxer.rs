@@ -78,7 +78,7 @@ impl Muxer {
         let mut stream = self
             .output
             .add_stream(codec)
-            .map_err(|e| ffmpeg_failure(ErrorCode::Encode, "cannot add the video stream", e.into(), log))?;
+            .map_err(|e| ffmpeg_failure(ErrorCode::Encode, "cannot add a stream", e.into(), log))?;
         stream.set_time_base(time_base);
         if let Some(rate) = frame_rate {
             stream.set_avg_frame_rate(rate);

@@ -67,3 +67,32 @@ pub trait FrameConverter: Send {
     /// Converts `frame` into `dst` (allocated in the target format when empty; reused otherwise).
     fn convert(&mut self, frame: SourceFrame<'_>, dst: &mut ffmpeg_next::frame::Video) -> Result<()>;
 }
+
+/// Frames `start..start + count` of another source: a part of a batch, fed as a batch of its own (the
+/// one-shot encode feeds its frames a second at a time, between the seconds of its audio).
+pub struct FrameRange {
+    pub source: std::sync::Arc<dyn FrameSource>,
+    pub start: usize,
+    pub count: usize,
+}
+
+impl FrameSource for FrameRange {
+    fn geometry(&self) -> FrameGeometry {
+        FrameGeometry { count: self.count, ..self.source.geometry() }
+    }
+    fn device(&self) -> Device {
+        self.source.device()
+    }
+    fn device_name(&self) -> String {
+        self.source.device_name()
+    }
+    fn cuda_context(&self) -> Option<CudaContextHandle> {
+        self.source.cuda_context()
+    }
+    fn prepare(&self) -> Result<()> {
+        self.source.prepare()
+    }
+    fn frame(&self, index: usize) -> SourceFrame<'_> {
+        self.source.frame(self.start + index)
+    }
+}

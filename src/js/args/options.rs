@@ -35,7 +35,9 @@ pub fn parse(options: Option<JsVal>, method: &str) -> Result<CallOptions, Failur
 /// The options of `method`, which also takes the keys `own` (read by its caller).
 pub fn parse_with(options: Option<JsVal>, method: &str, own: &[&str]) -> Result<CallOptions, Failure> {
     let mut out = CallOptions { settings: EncodeSettings::default(), signal: None, on_progress: None, end: true };
-    let Some(options) = options.filter(|o| !o.is_nullish()) else { return Ok(out) };
+    let Some(options) = options.filter(|o| !o.is_nullish()) else {
+        return Ok(out);
+    };
     if !options.is_object() {
         return Err(type_error(format!("options must be an object, got {}", options.describe_type())));
     }
@@ -76,31 +78,7 @@ pub fn parse_with(options: Option<JsVal>, method: &str, own: &[&str]) -> Result<
             }
         });
     }
-    let extra = options.get("extraOptions")?;
-    if !extra.is_nullish() {
-        if !extra.is_object() || extra.is_array() {
-            return Err(type_error(format!("extraOptions must be an object, got {}", extra.describe_type())));
-        }
-        for key in extra.keys()? {
-            let v = extra.get(&key)?;
-            let value = if let Some(s) = v.string() {
-                OptionValue::Str(s)
-            } else if let Some(n) = v.number() {
-                if !n.is_finite() {
-                    return Err(option_error(format!("extraOptions.{key} must be a finite number, got {n}")));
-                }
-                OptionValue::Num(n)
-            } else if let Some(b) = v.boolean() {
-                OptionValue::Bool(b)
-            } else {
-                return Err(option_error(format!(
-                    "extraOptions.{key} must be a string, number or boolean, got {}",
-                    v.describe_type()
-                )));
-            };
-            out.settings.extra.push((key, value));
-        }
-    }
+    out.settings.extra = extra_options(options.get("extraOptions")?, "extraOptions")?;
     let signal = options.get("signal")?;
     if !signal.is_nullish() {
         // A look-alike (`Object.create(AbortSignal.prototype)`) throws Node's ERR_INVALID_THIS from
@@ -136,7 +114,38 @@ pub fn parse_with(options: Option<JsVal>, method: &str, own: &[&str]) -> Result<
     Ok(out)
 }
 
-fn optional_string(options: JsVal, key: &str) -> Result<Option<String>, Failure> {
+/// `extraOptions` (named `name` in messages): FFmpeg option names → string, number or boolean, in order.
+pub fn extra_options(extra: JsVal, name: &str) -> Result<Vec<(String, OptionValue)>, Failure> {
+    let mut out = Vec::new();
+    if extra.is_nullish() {
+        return Ok(out);
+    }
+    if !extra.is_object() || extra.is_array() {
+        return Err(type_error(format!("{name} must be an object, got {}", extra.describe_type())));
+    }
+    for key in extra.keys()? {
+        let v = extra.get(&key)?;
+        let value = if let Some(s) = v.string() {
+            OptionValue::Str(s)
+        } else if let Some(n) = v.number() {
+            if !n.is_finite() {
+                return Err(option_error(format!("{name}.{key} must be a finite number, got {n}")));
+            }
+            OptionValue::Num(n)
+        } else if let Some(b) = v.boolean() {
+            OptionValue::Bool(b)
+        } else {
+            return Err(option_error(format!(
+                "{name}.{key} must be a string, number or boolean, got {}",
+                v.describe_type()
+            )));
+        };
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+pub fn optional_string(options: JsVal, key: &str) -> Result<Option<String>, Failure> {
     let v = options.get(key)?;
     if v.is_nullish() {
         return Ok(None);

@@ -1,14 +1,14 @@
 //! `VideoWriterOptions`: the frames a writer will take (size, layout, channels, device, rate) plus
 //! every `EncodeOptions` key.
 
-use crate::core::{Device, EncodeError, ErrorCode, FrameGeometry, FrameRate, Layout};
+use crate::core::{AudioSettings, Device, EncodeError, ErrorCode, FrameGeometry, FrameRate, Layout};
 
 use super::options::{self as options_arg, CallOptions};
 use crate::js::errors::Failure;
 use crate::js::node_api::JsVal;
 
 /// The keys a writer's options take besides `EncodeOptions`'.
-const WRITER_KEYS: &[&str] = &["width", "height", "frameRate", "layout", "channels", "device"];
+const WRITER_KEYS: &[&str] = &["width", "height", "frameRate", "layout", "channels", "device", "audio"];
 
 /// Parsed options of a `VideoWriter` opener.
 pub struct WriterOptions {
@@ -17,6 +17,8 @@ pub struct WriterOptions {
     pub device: Device,
     pub frame_rate: FrameRate,
     pub call: CallOptions,
+    /// The audio track, written with `writeAudio()`.
+    pub audio: Option<AudioSettings>,
 }
 
 fn failure(code: ErrorCode, message: String) -> Failure {
@@ -75,7 +77,8 @@ pub fn parse(options: Option<JsVal>, method: &str) -> Result<WriterOptions, Fail
         Layout::Nhwc => [1, height, width, channels],
     };
     let frame = FrameGeometry::new(shape, layout)?;
-    Ok(WriterOptions { frame, device, frame_rate, call })
+    let audio = super::audio::parse(options.get("audio")?, false)?.map(|(settings, _)| settings);
+    Ok(WriterOptions { frame, device, frame_rate, call, audio })
 }
 
 /// `width` / `height`: an integer in 1..=16384 (Node's own checks: a RangeError for a number out of range).
@@ -106,7 +109,9 @@ fn device(value: JsVal) -> Result<Device, Failure> {
             format!("device must be 'cpu' or 'cuda:N' (N a CUDA device ordinal), got {got}"),
         )
     };
-    let Some(name) = value.string() else { return Err(bad(value.describe_type())) };
+    let Some(name) = value.string() else {
+        return Err(bad(value.describe_type()));
+    };
     if name == "cpu" {
         return Ok(Device::Cpu);
     }

@@ -530,6 +530,9 @@ fn resolve_value(env: sys::napi_env, resolution: Resolution, summary: EncodeSumm
             o.set("codec", js::string(env, &summary.codec).map_err(fail)?).map_err(fail)?;
             o.set("pixelFormat", js::string(env, &summary.pixel_format).map_err(fail)?).map_err(fail)?;
             o.set("frames", js::number(env, summary.frames as f64).map_err(fail)?).map_err(fail)?;
+            if let Some(audio_codec) = &summary.audio_codec {
+                o.set("audioCodec", js::string(env, audio_codec).map_err(fail)?).map_err(fail)?;
+            }
             o.set("bytes", js::number(env, summary.bytes as f64).map_err(fail)?).map_err(fail)?;
             if let (Resolution::SummaryWithBuffer, SinkOutput::Memory(bytes)) = (resolution, output) {
                 o.set("buffer", buffer(bytes)?).map_err(fail)?;
