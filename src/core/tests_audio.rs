@@ -17,6 +17,15 @@ pub(super) fn tone(rate: u32, channels: u32, seconds: f64) -> Vec<f32> {
     out
 }
 
+/// Settings whose output is the same bytes run after run (matroska writes random IDs without bitexact).
+fn exact(format: &str) -> EncodeSettings {
+    let mut s = EncodeSettings::default();
+    if format == "mkv" || format == "webm" {
+        s.extra = vec![("fflags".into(), OptionValue::Str("+bitexact".into()))];
+    }
+    s
+}
+
 fn audio(rate: u32, channels: u32, codec: Option<&str>) -> AudioSettings {
     AudioSettings { sample_rate: rate, channels, codec: codec.map(String::from), bit_rate: None, extra: Vec::new() }
 }
@@ -33,7 +42,7 @@ pub(super) fn encode_with_audio(
         Arc::new(source),
         FrameRate::from_f64(30.0).unwrap(),
         Container::resolve(format).unwrap(),
-        &EncodeSettings::default(),
+        &exact(format),
         Some(AudioInput { settings: a, samples: Arc::new(samples) }),
         &Unwatched,
         || Ok(Box::new(MemorySink::new())),
@@ -64,4 +73,155 @@ fn every_default_container_takes_its_default_audio_codec() {
             std::fs::write(format!("{dir}/a.{format}"), &bytes).unwrap();
         }
     }
+}
+
+fn pushed_with_audio(format: &str, a: AudioSettings, samples: &[f32], frames: usize, chunks: &[usize], audio_first: bool) -> Vec<u8> {
+    let (h, w) = (48, 64);
+    let data = nchw_frames(frames, h, w);
+    let spec = PipelineSpec {
+        width: w,
+        height: h,
+        input: InputPixels::PlanarRgb,
+        device: Device::Cpu,
+        frame_rate: FrameRate::from_f64(30.0).unwrap(),
+        container: Container::resolve(format).unwrap(),
+        settings: exact(format),
+        audio: Some(a.clone()),
+    };
+    let pipeline = Pipeline::open(&spec, || Ok(Box::new(MemorySink::new()))).unwrap();
+    let (feed, fed) = std::sync::mpsc::channel();
+    let channels = a.channels as usize;
+    let mut audio_chunks = Vec::new();
+    let (mut at, mut k) = (0, 0);
+    while at < samples.len() / channels {
+        let n = chunks[k % chunks.len()].min(samples.len() / channels - at);
+        audio_chunks.push(samples[at * channels..(at + n) * channels].to_vec());
+        at += n;
+        k += 1;
+    }
+    let frame = 3 * h * w;
+    let mut id = 0;
+    let mut send_audio = |chunk: Vec<f32>| {
+        id += 1;
+        feed.send(Feed::Audio(AudioChunk { samples: chunk, id })).unwrap();
+    };
+    if audio_first {
+        audio_chunks.drain(..).for_each(&mut send_audio);
+    }
+    let per_frame = audio_chunks.len().div_ceil(frames.max(1));
+    let mut chunks_left = audio_chunks.into_iter();
+    for i in 0..frames {
+        let source = host(data[i * frame..(i + 1) * frame].to_vec(), [1, 3, h as i64, w as i64], Layout::Nchw);
+        feed.send(Feed::Frames(Batch { frames: Arc::new(source), id: 1000 + i as u64 })).unwrap();
+        chunks_left.by_ref().take(per_frame).for_each(&mut send_audio);
+    }
+    chunks_left.for_each(&mut send_audio);
+    feed.send(Feed::Close).unwrap();
+    let summary = pipeline.run(fed, &Unwatched, None).unwrap();
+    match summary.output {
+        SinkOutput::Memory(bytes) => bytes,
+        other => panic!("expected memory output, got {other:?}"),
+    }
+}
+
+#[test]
+fn audio_pushed_in_any_chunks_gives_the_one_shot_bytes() {
+    // The FIFO makes the encoder's frames whatever the chunking, and the muxer interleaves by time: the
+    // same samples give the same file, however and whenever they were written.
+    for (format, rate, codec) in [("mp4", 48000, None), ("mkv", 44100, Some("libopus")), ("avi", 44100, None)] {
+        let a = audio(rate, 2, codec);
+        let samples = tone(rate, 2, 1.3);
+        let (_, whole) = encode_with_audio(format, a.clone(), samples.clone(), 30).unwrap();
+        for (chunks, first) in [(&[1usize][..], false), (&[7, 1000, 333, 4096][..], false), (&[5000][..], true)] {
+            let pushed = pushed_with_audio(format, a.clone(), &samples, 30, chunks, first);
+            assert!(pushed == whole, "{format} at {rate} Hz, chunks {chunks:?}, audio first {first}: not the one-shot bytes");
+        }
+    }
+}
+
+#[test]
+fn the_resampler_gives_the_same_samples_whatever_the_chunks() {
+    use crate::core::convert::resample::Resampler;
+    use ffmpeg_next::ffi;
+    let input = tone(44100, 2, 0.5);
+    let run = |chunks: &[usize]| {
+        // SAFETY: a zeroed layout filled by FFmpeg with the default stereo layout.
+        let mut layout: ffi::AVChannelLayout = unsafe { std::mem::zeroed() };
+        unsafe { ffi::av_channel_layout_default(&mut layout, 2) };
+        let mut r = Resampler::new(44100, &layout, ffi::AVSampleFormat::AV_SAMPLE_FMT_FLT, 48000).unwrap();
+        let (mut at, mut k) = (0, 0);
+        while at < input.len() / 2 {
+            let n = chunks[k % chunks.len()].min(input.len() / 2 - at);
+            r.push(&input[at * 2..(at + n) * 2]).unwrap();
+            at += n;
+            k += 1;
+        }
+        r.flush().unwrap();
+        let count = r.queued();
+        let mut frame = ffmpeg_next::frame::Audio::empty();
+        // SAFETY: a fresh frame given buffers for `count` packed stereo float samples.
+        let out = unsafe {
+            let raw = frame.as_mut_ptr();
+            (*raw).format = ffi::AVSampleFormat::AV_SAMPLE_FMT_FLT as i32;
+            (*raw).nb_samples = count as i32;
+            ffi::av_channel_layout_copy(&mut (*raw).ch_layout, &layout);
+            assert!(ffi::av_frame_get_buffer(raw, 0) >= 0);
+            r.pop_into(raw, count).unwrap();
+            std::slice::from_raw_parts((*raw).data[0].cast::<f32>(), count * 2).to_vec()
+        };
+        out
+    };
+    let whole = run(&[usize::MAX]);
+    // 0.5 s at 44.1 kHz is 24000 samples at 48 kHz, give or take the filter's rounding.
+    assert!((whole.len() / 2).abs_diff(24000) <= 2, "{} samples", whole.len() / 2);
+    assert_eq!(run(&[1]), whole, "one sample at a time");
+    assert_eq!(run(&[3, 1024, 17]), whole, "odd chunks");
+}
+
+#[test]
+fn audio_errors_are_coded() {
+    let err = |format: &str, a: AudioSettings| encode_with_audio(format, a, Vec::new(), 2).unwrap_err();
+    let e = err("gif", audio(48000, 2, None));
+    assert_eq!(e.code, ErrorCode::Encode);
+    assert!(e.message.contains("gif cannot hold an audio track"), "{}", e.message);
+    let e = err("webm", audio(48000, 2, Some("aac")));
+    assert_eq!(e.code, ErrorCode::Encode);
+    assert!(e.message.contains("webm cannot hold audio encoded by aac"), "{}", e.message);
+    for bad in ["nope", "libx264", "h264"] {
+        assert_eq!(err("mp4", audio(48000, 2, Some(bad))).code, ErrorCode::UnknownCodec, "{bad}");
+    }
+    let e = err("avi", audio(48000, 3, Some("libmp3lame")));
+    assert_eq!(e.code, ErrorCode::InvalidArgValue);
+    assert!(e.message.contains("takes 1, 2 channels"), "{}", e.message);
+    let mut a = audio(48000, 2, None);
+    a.extra = vec![("nope".into(), OptionValue::Num(1.0))];
+    let e = err("mp4", a);
+    assert_eq!(e.code, ErrorCode::InvalidOption);
+    assert!(e.message.contains("'nope'") && e.message.contains("audio encoder aac"), "{}", e.message);
+}
+
+#[test]
+fn audio_without_frames_is_no_video() {
+    let spec = PipelineSpec {
+        width: 64,
+        height: 48,
+        input: InputPixels::PlanarRgb,
+        device: Device::Cpu,
+        frame_rate: FrameRate::from_f64(30.0).unwrap(),
+        container: Container::resolve("mp4").unwrap(),
+        settings: EncodeSettings::default(),
+        audio: Some(audio(48000, 1, None)),
+    };
+    let pipeline = Pipeline::open(&spec, || Ok(Box::new(MemorySink::new()))).unwrap();
+    let (feed, fed) = std::sync::mpsc::channel();
+    feed.send(Feed::Audio(AudioChunk { samples: tone(48000, 1, 0.2), id: 0 })).unwrap();
+    feed.send(Feed::Close).unwrap();
+    assert_eq!(pipeline.run(fed, &Unwatched, None).unwrap_err().code, ErrorCode::InvalidState);
+}
+
+#[test]
+fn non_finite_samples_are_found_in_time_order() {
+    assert_eq!(first_non_finite(&[0.0, 0.5, -1.0]), None);
+    assert_eq!(first_non_finite(&[0.0, f32::NAN, f32::INFINITY]), Some(1));
+    assert_eq!(first_non_finite(&[f32::NEG_INFINITY]), Some(0));
 }
