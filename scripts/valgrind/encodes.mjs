@@ -3,6 +3,8 @@
 // swscale (nv12, 10-bit, gray, 4:2:2, gif's rgb8, libx264rgb), with toBuffer, toFile and toStream;
 // then VideoWriter through each output: one frame per write() from a buffer refilled after each
 // write resolves, one write() of every frame, and batches of 2 and 1 as { data, shape }.
+// With the native cases, the audio track: a one-shot with planar samples (aac, swresample fltp), a writer
+// fed odd-sized interleaved chunks at 44.1 kHz into opus (resampled to 48 kHz), and flac (s16).
 // The frames are exact-size heap blocks, so a read past their end is an error; a width of 30 is not a
 // multiple of any SIMD vector, so every row ends in a partial vector.
 // FRAMECODEC_ADDON: another build's index.js (to check that the suite catches a known bug).
@@ -102,6 +104,33 @@ try {
     if (result.frames !== n || !(bytes > 0) || bytes !== result.bytes) throw new Error(`writer ${conversion} ${input} ${output} ${format}: ${result.frames} frames, ${bytes} B (result: ${result.bytes})`);
     console.log(`ok writer ${conversion} ${input} ${output} ${format} ${JSON.stringify(options)} ${batching}: ${bytes} B`);
   }
+  if (!only || only === 'native') await audioCases();
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** A tone of `count` samples per channel as exact-size Float32Arrays, interleaved or one per channel. */
+function tone(count, channels, rate, planar) {
+  const planes = Array.from({ length: channels }, (_, c) => Float32Array.from({ length: count }, (_, i) => 0.4 * Math.sin((2 * Math.PI * 330 * (c + 1) * i) / rate)));
+  if (planar) return planes;
+  const out = new Float32Array(count * channels);
+  for (let i = 0; i < count; i++) for (let c = 0; c < channels; c++) out[i * channels + c] = planes[c][i];
+  return out;
+}
+
+async function audioCases() {
+  const frames = inputs.NCHW();
+  const oneShot = new VideoEncoder(frames, { frameRate: 10, audio: { sampleRate: 48000, channels: 2, samples: tone(14000, 2, 48000, true) } });
+  const mp4 = await oneShot.toBuffer('mp4');
+  console.log(`ok audio one-shot planar aac mp4: ${mp4.length} B`);
+  for (const [format, rate, codec] of [['webm', 44100, undefined], ['mkv', 48000, 'flac']]) {
+    const writer = await VideoWriter.toBuffer(format, { width: w, height: h, frameRate: 10, audio: { sampleRate: rate, channels: 2, codec } });
+    for (let i = 0; i < n; i++) {
+      await writer.write(copy(nchw.subarray(i * 3 * h * w, (i + 1) * 3 * h * w)));
+      for (const count of [1, 999, 3410]) await writer.writeAudio(tone(count, 2, rate, false));
+    }
+    const result = await writer.close();
+    if (!result.audioCodec || !(result.buffer.length > 0)) throw new Error(`audio writer ${format}: ${JSON.stringify(result)}`);
+    console.log(`ok audio writer ${format} ${result.audioCodec} at ${rate} Hz: ${result.buffer.length} B`);
+  }
 }
