@@ -7,10 +7,12 @@
 //! - Timestamps: frame pts = samples sent so far, in a time base of 1/(the encoder's rate).
 //! - Note: [Priming]. aac, opus and mp3 encoders start with `initial_padding` samples of priming: their
 //!   first packet has pts −padding, and a player that honours the container's signalling skips it.
-//!   mp4/mov signal it with an edit list, Matroska/WebM and Ogg with Opus's pre-skip (CodecDelay) —
-//!   those muxers take the negative pts as it is. The other containers have no way to say it: there the
-//!   audio packets are shifted to start at 0 (the priming plays as leading audio), because otherwise
-//!   FFmpeg shifts *every* stream to non-negative time and the video would start late.
+//!   mp4/mov signal it with an edit list; Matroska/WebM with CodecDelay (FFmpeg 7.1's muxer writes it for
+//!   any codec with priming and offsets the track by it); Ogg with Opus's pre-skip — those muxers take the
+//!   negative pts as it is. The other containers have no way to say it: there the audio packets are
+//!   shifted to start at 0 (the priming plays as leading audio), because otherwise FFmpeg shifts *every*
+//!   stream to non-negative time and the video would start late. (Matroska's timestamps are whole
+//!   milliseconds: Opus's 312-sample delay is 6.5 ms, and Chromium then skips 24 samples more.)
 //! - The end is exact: the last frame holds only the samples left (the encoders we ship take a short
 //!   last frame), and the encoders mark their end padding on the last packet (its duration; Opus's
 //!   discard padding), so the track lasts samples / rate.
@@ -273,8 +275,8 @@ impl AudioEncoder {
 
 /// See [Priming]: the muxers that take an audio track starting before 0 and tell players to skip it.
 fn signals_priming(muxer: &str, codec: ffi::AVCodecID) -> bool {
-    const EDIT_LISTS: [&str; 7] = ["mp4", "mov", "ipod", "3gp", "3g2", "psp", "f4v"];
-    let pre_skip = codec == ffi::AVCodecID::AV_CODEC_ID_OPUS && ["matroska", "webm", "ogg"].contains(&muxer);
+    const EDIT_LISTS: [&str; 6] = ["mp4", "mov", "ipod", "3gp", "3g2", "psp"];
+    let pre_skip = ["matroska", "webm"].contains(&muxer) || (codec == ffi::AVCodecID::AV_CODEC_ID_OPUS && muxer == "ogg");
     EDIT_LISTS.contains(&muxer) || pre_skip
 }
 
