@@ -6,7 +6,8 @@ import path from 'node:path';
 
 const MAX = 1024 * 1024 * 1024;
 
-function run(cmd, args, { input } = {}) {
+/** Run a command, its stdout as a Buffer; throws with its stderr when it exits non-zero. */
+export function run(cmd, args, { input } = {}) {
   const r = spawnSync(cmd, args, { input, maxBuffer: MAX });
   if (r.error) throw r.error;
   if (r.status !== 0) {
@@ -33,7 +34,7 @@ export function tmpDirFor(t, prefix) {
 }
 
 /** Run `fn(file)` with a Buffer written to a temporary file (ext chosen for the demuxer hint). */
-function withFile(pathOrBuffer, ext, fn) {
+export function withFile(pathOrBuffer, ext, fn) {
   if (typeof pathOrBuffer === 'string') return fn(pathOrBuffer);
   const dir = tmpDir('framecodec-probe-');
   try {

@@ -24,6 +24,7 @@ use super::ffmpeg::log::LogCapture;
 use super::ffmpeg::util::pix_fmt_name;
 use super::mux::container::Container;
 use super::mux::fragments::with_fragment_defaults;
+use super::mux::timescale::with_audio_timescale;
 use super::mux::muxer::Muxer;
 use super::picture::{InputPixels, RgbPicture};
 use super::sink::{SharedSink, Sink, SinkOutput};
@@ -103,6 +104,7 @@ impl VideoWriter {
         let audio = config.audio.as_ref().map(|a| AudioEncoder::open(a, &config.container, &log)).transpose()?;
         check_muxer_options(&config.container, &muxer_options)?;
         let muxer_options = with_fragment_defaults(&config.container, muxer_options);
+        let muxer_options = with_audio_timescale(&config.container, muxer_options, audio.as_ref().map(|a| a.sample_rate()));
 
         let sink = SharedSink::new(open_sink()?);
         let mut muxer = Muxer::open(&config.container, sink, &muxer_options, &log)?;

@@ -157,6 +157,11 @@ impl AudioEncoder {
         self.time_base
     }
 
+    /// The rate it encodes at (the caller's, or the one it was resampled to).
+    pub fn sample_rate(&self) -> u32 {
+        self.time_base.denominator() as u32
+    }
+
     /// Samples per channel given so far.
     pub fn samples(&self) -> u64 {
         self.samples_in

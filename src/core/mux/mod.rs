@@ -4,3 +4,4 @@ pub mod container;
 pub mod fragments;
 pub mod muxer;
 mod read_back;
+pub mod timescale;
