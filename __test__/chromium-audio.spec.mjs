@@ -7,7 +7,7 @@
 import test from 'ava';
 import { createRequire } from 'node:module';
 import { solidFramesNCHW } from './helpers/frames.mjs';
-import { findChromium, INDEX_HTML, launchChromium, serve } from './helpers/chromium.mjs';
+import { chromiumSuite, INDEX_HTML } from './helpers/chromium.mjs';
 import { alignedCorrelation, stereoTestPlanes } from './helpers/audio.mjs';
 
 const require = createRequire(import.meta.url);
@@ -56,36 +56,21 @@ const fromBase64 = (s) => {
   return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
 };
 
-const chromium = findChromium();
-if (!chromium && !process.env.CI) {
-  test.skip('SKIPPED: no chromium installed (scripts/setup.sh installs it), audio in a real player is not checked', () => {});
-} else {
+const files = { '/index.html': INDEX_HTML };
+const suite = chromiumSuite(test, files, 'audio in a real player is');
+if (suite) {
   const frames = { data: solidFramesNCHW(SECONDS * FPS, 48, 64, [90, 140, 200]), shape: [SECONDS * FPS, 3, 48, 64] };
   const encoder = new VideoEncoder(frames, { frameRate: FPS, audio: { sampleRate: RATE, channels: 2, samples: SOURCE.planes } });
-  const files = { '/index.html': INDEX_HTML };
-  let server;
-  let browser;
-
-  test.before(async () => {
-    if (!chromium) throw new Error('CI: chromium is not installed (scripts/setup.sh installs it)');
-    server = await serve(files);
-    browser = await launchChromium(chromium);
-  });
-
-  test.after.always(async () => {
-    await browser?.close().catch(() => {});
-    await server?.close();
-  });
 
   for (const [ext, codec, frameSize] of CASES) {
     test.serial(`${ext} (${codec}): Chromium plays the audio track, whole, in place and on the right channels`, async (t) => {
       const name = `/audio.${ext}`;
       files[name] = { body: await encoder.toBuffer(ext), type: `video/${ext}` };
-      const page = await browser.newPage();
+      const page = await suite.browser.newPage();
       let result;
       try {
         page.setDefaultTimeout(60_000);
-        await page.goto(`${server.origin}/index.html`, { waitUntil: 'load' });
+        await page.goto(`${suite.server.origin}/index.html`, { waitUntil: 'load' });
         result = await page.evaluate(pageDecode, name, RATE);
       } finally {
         await page.close().catch(() => {});

@@ -10,7 +10,7 @@
 import test from 'ava';
 import { createRequire } from 'node:module';
 import { solidFramesNCHW } from './helpers/frames.mjs';
-import { chromiumTolerance as tolerance, findChromium, INDEX_HTML, launchChromium, readVideoColors, serve } from './helpers/chromium.mjs';
+import { chromiumSuite, chromiumTolerance as tolerance, INDEX_HTML, readVideoColors } from './helpers/chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const { VideoEncoder } = require('../index.js');
@@ -51,31 +51,16 @@ const CASES = [
   ['webm', 'VP9 lossless', { codec: 'libvpx-vp9', extraOptions: { lossless: 1 } }],
 ];
 
-const chromium = findChromium();
-if (!chromium && !process.env.CI) {
-  test.skip('SKIPPED: no chromium installed (scripts/setup.sh installs it), colours in a real player are not checked', () => {});
-} else {
+const files = { '/index.html': INDEX_HTML };
+const suite = chromiumSuite(test, files, 'colours in a real player are');
+if (suite) {
   const encoder = new VideoEncoder(allColorFrames(), { frameRate: FPS });
-  const files = { '/index.html': INDEX_HTML };
-  let server;
-  let browser;
-
-  test.before(async () => {
-    if (!chromium) throw new Error('CI: chromium is not installed (scripts/setup.sh installs it)');
-    server = await serve(files);
-    browser = await launchChromium(chromium);
-  });
-
-  test.after.always(async () => {
-    await browser?.close().catch(() => {});
-    await server?.close();
-  });
 
   for (const [index, [ext, label, options]] of CASES.entries()) {
     test(`${ext} ${label}: Chromium shows the source colours`, async (t) => {
       const name = `/video${index}.${ext}`;
       files[name] = { body: await encoder.toBuffer(ext, options), type: `video/${ext}` };
-      const { colors, width, height, presentedByCallback } = await readVideoColors(browser, server.origin, name, TIMES);
+      const { colors, width, height, presentedByCallback } = await readVideoColors(suite.browser, suite.server.origin, name, TIMES);
       t.is(width, W);
       t.is(height, H);
       t.log(`shown: ${colors.map((c) => `(${c})`).join(' ')}; ${presentedByCallback}/${TIMES.length} by requestVideoFrameCallback`);

@@ -149,3 +149,27 @@ export const INDEX_HTML = {
   body: Buffer.from('<!doctype html><html><head><meta charset="utf-8"><title>framecodec colours</title></head><body></body></html>'),
   type: 'text/html; charset=utf-8',
 };
+
+/**
+ * Sets up an ava file's Chromium suite serving `files`: a server and a browser made before the tests and closed
+ * after. Without Chromium the suite is one skipped test (`what` says what goes unchecked) — but in CI it fails.
+ * Returns null when skipped, else an object whose `server` and `browser` are set once the tests run.
+ */
+export function chromiumSuite(test, files, what) {
+  const chromium = findChromium();
+  if (!chromium && !process.env.CI) {
+    test.skip(`SKIPPED: no chromium installed (scripts/setup.sh installs it), ${what} not checked`, () => {});
+    return null;
+  }
+  const suite = { server: null, browser: null };
+  test.before(async () => {
+    if (!chromium) throw new Error('CI: chromium is not installed (scripts/setup.sh installs it)');
+    suite.server = await serve(files);
+    suite.browser = await launchChromium(chromium);
+  });
+  test.after.always(async () => {
+    await suite.browser?.close().catch(() => {});
+    await suite.server?.close();
+  });
+  return suite;
+}

@@ -179,6 +179,11 @@ impl JsVal {
     }
 
     pub fn typed_array(&self) -> Option<TypedArrayInfo> {
+        self.typed_array_memory().map(|(kind, length, _)| TypedArrayInfo { kind, length })
+    }
+
+    /// A typed array's element type, length in elements and memory (null when empty or detached).
+    fn typed_array_memory(&self) -> Option<(sys::napi_typedarray_type, usize, *mut c_void)> {
         let mut is = false;
         // SAFETY: plain query on a live value; is is a local.
         unsafe { sys::napi_is_typedarray(self.env, self.raw, &mut is) };
@@ -191,25 +196,14 @@ impl JsVal {
         let status = unsafe {
             sys::napi_get_typedarray_info(self.env, self.raw, &mut kind, &mut len, &mut data, &mut buffer, &mut offset)
         };
-        (status == sys::Status::napi_ok).then_some(TypedArrayInfo { kind, length: len })
+        (status == sys::Status::napi_ok).then_some((kind, len, data))
     }
 
     /// A copy of a `Float32Array`'s values (`None` for anything else). No JavaScript runs between
     /// asking for the memory and copying it, so nothing can detach or shrink it in between.
     pub fn float32_copy(&self) -> Option<Vec<f32>> {
-        let mut is = false;
-        // SAFETY: plain query on a live value; is is a local.
-        unsafe { sys::napi_is_typedarray(self.env, self.raw, &mut is) };
-        if !is {
-            return None;
-        }
-        let mut kind = 0;
-        let (mut len, mut data, mut buffer, mut offset) = (0usize, ptr::null_mut(), ptr::null_mut(), 0usize);
-        // SAFETY: a typed array (checked above); the out-pointers are locals.
-        let status = unsafe {
-            sys::napi_get_typedarray_info(self.env, self.raw, &mut kind, &mut len, &mut data, &mut buffer, &mut offset)
-        };
-        if status != sys::Status::napi_ok || kind != sys::TypedarrayType::float32_array {
+        let (kind, len, data) = self.typed_array_memory()?;
+        if kind != sys::TypedarrayType::float32_array {
             return None;
         }
         if len == 0 || data.is_null() {

@@ -15,9 +15,12 @@ fn failure(code: ErrorCode, message: String) -> Failure {
     Failure::Encode(EncodeError::new(code, message))
 }
 
+/// A parsed `audio` option: the track's settings, and `VideoEncoder`'s samples (interleaved).
+pub type AudioOption = (AudioSettings, Option<Vec<f32>>);
+
 /// The `audio` option: `None` when absent. `samples` is read for `VideoEncoder` (its key is allowed
 /// only then) and returned interleaved.
-pub fn parse(audio: JsVal, with_samples: bool) -> Result<Option<(AudioSettings, Option<Vec<f32>>)>, Failure> {
+pub fn parse(audio: JsVal, with_samples: bool) -> Result<Option<AudioOption>, Failure> {
     if audio.is_nullish() {
         return Ok(None);
     }
