@@ -70,7 +70,7 @@ test('an older glibc than the binary needs: says which it needs', (t) => {
 test('the real package loads, and versions says what it carries', (t) => {
   const { versions } = JSON.parse(spawnSync(process.execPath, ['-e', `console.log(JSON.stringify({ versions: require(${JSON.stringify(path.join(root, 'index.js'))}).versions }))`], { encoding: 'utf8' }).stdout);
   t.is(versions.framecodec, pkg.version);
-  for (const lib of ['ffmpeg', 'libavcodec', 'libavformat', 'libavutil', 'libswscale']) t.regex(versions[lib], /\d/, lib);
+  for (const lib of ['ffmpeg', 'libavcodec', 'libavformat', 'libavutil', 'libswscale', 'libswresample']) t.regex(versions[lib], /\d/, lib);
   t.regex(versions.libavcodec, /^\d+\.\d+\.\d+$/);
   t.is(versions.license, 'GPL-2.0-or-later');
   t.true(['static', 'system'].includes(versions.ffmpegBuild));

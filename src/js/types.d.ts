@@ -142,6 +142,7 @@ export interface Versions {
   readonly libavformat: string
   readonly libavutil: string
   readonly libswscale: string
+  readonly libswresample: string
   /** The licence of the native binary, as an SPDX expression (`'GPL-2.0-or-later'` with x264 / x265 inside). */
   readonly license: string
   /** `'static'`: FFmpeg and its codec libraries are inside the binary; `'system'`: the machine's shared FFmpeg. */

@@ -23,13 +23,14 @@ fn dotted(version: u32) -> String {
 pub fn library_versions() -> Vec<LibraryVersion> {
     // SAFETY: these FFmpeg calls take no arguments and return static data (a string FFmpeg owns for the
     // life of the process, or a number).
-    let (ffmpeg, avcodec, avformat, avutil, swscale) = unsafe {
+    let (ffmpeg, avcodec, avformat, avutil, swscale, swresample) = unsafe {
         (
             text(ffi::av_version_info()),
             ffi::avcodec_version(),
             ffi::avformat_version(),
             ffi::avutil_version(),
             ffi::swscale_version(),
+            ffi::swresample_version(),
         )
     };
     let mut out = vec![
@@ -38,6 +39,7 @@ pub fn library_versions() -> Vec<LibraryVersion> {
         ("libavformat".to_string(), dotted(avformat)),
         ("libavutil".to_string(), dotted(avutil)),
         ("libswscale".to_string(), dotted(swscale)),
+        ("libswresample".to_string(), dotted(swresample)),
     ];
     out.extend(BUNDLED_LIBRARIES.iter().map(|(name, version, _)| (name.to_string(), version.to_string())));
     out
