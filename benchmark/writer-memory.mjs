@@ -2,7 +2,8 @@
 //
 // 720p frames read round and round from the benchmark's raw rgb24 file and written one by one
 // (run-writer.mjs --loop: two one-frame buffers, refilled), libx264 ultrafast, into a file as mpegts
-// and as fragmented mp4, at two lengths. Each measurement is a fresh process; lengths and formats are
+// and as fragmented mp4, and as mpegts with an aac track written after each frame (1/30 s of stereo
+// 48 kHz samples per writeAudio()), at two lengths. Each measurement is a fresh process; lengths and formats are
 // alternated run after run; medians are reported. Target: the peak RSS after 10 000 frames within
 // 20 MiB of the peak after 1 000.
 //
@@ -22,6 +23,7 @@ const MiB = 2 ** 20;
 const CASES = [
   { id: 'ts', label: 'toFile .ts (mpegts)', ext: 'ts' },
   { id: 'fmp4', label: 'toFile fragmented .mp4', ext: 'mp4', movflags: '+frag_keyframe+empty_moov+default_base_moof' },
+  { id: 'ts-audio', label: 'toFile .ts + aac audio', ext: 'ts', audio: true },
 ];
 
 const median = (xs) => {
@@ -34,7 +36,7 @@ const median = (xs) => {
 async function measure(files, size, c, frames, tmp) {
   const out = path.join(tmp, `writer-${c.id}-${frames}.${c.ext}`);
   const args = [path.join(HERE, 'run-writer.mjs'), '--rgb', files.rgb, '--width', String(size.width), '--height', String(size.height),
-    '--frames', String(frames), '--preset', 'ultrafast', '--out', out, '--loop', ...(c.movflags ? ['--movflags', c.movflags] : [])];
+    '--frames', String(frames), '--preset', 'ultrafast', '--out', out, '--loop', ...(c.movflags ? ['--movflags', c.movflags] : []), ...(c.audio ? ['--audio'] : [])];
   const { child, done } = spawnMeasured(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
