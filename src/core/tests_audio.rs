@@ -225,3 +225,32 @@ fn non_finite_samples_are_found_in_time_order() {
     assert_eq!(first_non_finite(&[0.0, f32::NAN, f32::INFINITY]), Some(1));
     assert_eq!(first_non_finite(&[f32::NEG_INFINITY]), Some(0));
 }
+
+#[test]
+fn flac_in_avi_takes_any_length() {
+    // avi counts flac's frames: the short last frame and the final STREAMINFO packet share a tick, which
+    // the muxer refused ("non monotonically increasing dts") unless the length was a multiple of 4608.
+    for seconds in [0.5, 1.0, 46080.0 / 48000.0] {
+        let (summary, _) = encode_with_audio("avi", audio(48000, 2, Some("flac")), tone(48000, 2, seconds), 15).unwrap();
+        assert_eq!(summary.audio_codec.as_deref(), Some("flac"), "{seconds} s");
+    }
+}
+
+#[test]
+fn mpegts_refuses_what_it_would_write_as_private_data() {
+    for codec in ["flac", "pcm_s16le"] {
+        let e = encode_with_audio("ts", audio(48000, 2, Some(codec)), Vec::new(), 2).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Encode, "{codec}");
+        assert!(e.message.contains("mpegts cannot hold audio encoded by"), "{}", e.message);
+    }
+    for codec in ["aac", "libopus", "libmp3lame"] {
+        assert!(encode_with_audio("ts", audio(48000, 2, Some(codec)), tone(48000, 2, 0.1), 2).is_ok(), "{codec}");
+    }
+    let vp9 = EncodeSettings { codec: Some("libvpx-vp9".into()), ..Default::default() };
+    let source = host(nchw_frames(2, 48, 64), [2, 3, 48, 64], Layout::Nchw);
+    let e = encode(Arc::new(source), FrameRate::from_f64(30.0).unwrap(), Container::resolve("ts").unwrap(), &vp9, None, &Unwatched, || {
+        Ok(Box::new(MemorySink::new()))
+    })
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Encode);
+}

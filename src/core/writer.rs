@@ -102,6 +102,8 @@ impl VideoWriter {
         };
         let (encoder, muxer_options) = Encoder::open(&params, &log)?;
         let audio = config.audio.as_ref().map(|a| AudioEncoder::open(a, &config.container, &log)).transpose()?;
+        // What the encoders logged while opening (a default bit rate, a CRF note) is not the muxer's story.
+        let _ = log.take();
         check_muxer_options(&config.container, &muxer_options)?;
         let muxer_options = with_fragment_defaults(&config.container, muxer_options);
         let muxer_options = with_audio_timescale(&config.container, muxer_options, audio.as_ref().map(|a| a.sample_rate()));

@@ -110,7 +110,13 @@ impl Container {
     }
 
     /// `false` when the muxer is known not to take this codec (e.g. h264 in webm).
+    ///
+    /// MPEG-TS answers "don't know" for every codec and writes the ones it has no stream type for (VP9,
+    /// AV1, FLAC, PCM, …) as private data no player decodes: it is asked its own list instead.
     pub fn accepts(&self, codec: ffi::AVCodecID) -> bool {
+        if self.name() == "mpegts" {
+            return MPEGTS_STREAM_TYPES.contains(&codec);
+        }
         // SAFETY: reads the static muxer description; < 0 means "don't know", which we accept.
         unsafe { ffi::avformat_query_codec(self.ptr, codec, ffi::FF_COMPLIANCE_NORMAL) != 0 }
     }
@@ -120,6 +126,34 @@ impl Container {
         self.raw().priv_class
     }
 }
+
+/// The audio and video codecs FFmpeg 7.1's MPEG-TS muxer has a stream type for (`mpegtsenc.c`,
+/// `get_dvb_stream_type`); anything else it muxes as private data.
+const MPEGTS_STREAM_TYPES: &[ffi::AVCodecID] = {
+    use ffi::AVCodecID::*;
+    &[
+        AV_CODEC_ID_MPEG1VIDEO,
+        AV_CODEC_ID_MPEG2VIDEO,
+        AV_CODEC_ID_MPEG4,
+        AV_CODEC_ID_H264,
+        AV_CODEC_ID_HEVC,
+        AV_CODEC_ID_VVC,
+        AV_CODEC_ID_CAVS,
+        AV_CODEC_ID_AVS2,
+        AV_CODEC_ID_AVS3,
+        AV_CODEC_ID_DIRAC,
+        AV_CODEC_ID_VC1,
+        AV_CODEC_ID_MP2,
+        AV_CODEC_ID_MP3,
+        AV_CODEC_ID_AAC,
+        AV_CODEC_ID_AAC_LATM,
+        AV_CODEC_ID_AC3,
+        AV_CODEC_ID_EAC3,
+        AV_CODEC_ID_DTS,
+        AV_CODEC_ID_TRUEHD,
+        AV_CODEC_ID_OPUS,
+    ]
+};
 
 #[cfg(test)]
 mod tests {

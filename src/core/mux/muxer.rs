@@ -19,10 +19,11 @@ use crate::core::ffmpeg::log::LogCapture;
 use crate::core::ffmpeg::util::ffmpeg_failure;
 use crate::core::sink::{SharedSink, SinkOutput};
 
-/// One stream: the time base its packets come in, and the one the muxer chose.
+/// One stream: the time base its packets come in, the one the muxer chose, and the last dts written.
 struct StreamTimes {
     packets: Rational,
     stream: Rational,
+    last_dts: Option<i64>,
 }
 
 /// An open output: streams are added, then the header, packets and the trailer are written.
@@ -34,6 +35,8 @@ pub struct Muxer {
     sink: SharedSink,
     format_name: String,
     streams: Vec<StreamTimes>,
+    /// Each stream's dts must increase (not only never go back): all muxers but `AVFMT_TS_NONSTRICT` ones.
+    strict_dts: bool,
 }
 
 impl Muxer {
@@ -57,7 +60,8 @@ impl Muxer {
         let read_back = unsafe { ReadBack::install(output.as_mut_ptr(), sink.clone()) };
         // SAFETY: the same live output context, its muxer's private data allocated.
         unsafe { apply_to_muxer(output.as_mut_ptr(), options, &format_name)? };
-        Ok(Muxer { output, _read_back: read_back, sink, format_name, streams: Vec::new() })
+        let strict_dts = container.flags() & ffi::AVFMT_TS_NONSTRICT as i32 == 0;
+        Ok(Muxer { output, _read_back: read_back, sink, format_name, streams: Vec::new(), strict_dts })
     }
 
     /// The muxer's name (`matroska` for mkv).
@@ -89,7 +93,7 @@ impl Muxer {
         if ret < 0 {
             return Err(ffmpeg_failure(ErrorCode::Encode, "cannot set the stream parameters", ret, log));
         }
-        self.streams.push(StreamTimes { packets: time_base, stream: time_base });
+        self.streams.push(StreamTimes { packets: time_base, stream: time_base, last_dts: None });
         Ok(self.streams.len() - 1)
     }
 
@@ -123,10 +127,24 @@ impl Muxer {
     }
 
     /// Writes one packet of stream `stream`, interleaved with the other streams' packets.
+    ///
+    /// Two packets may land on the same tick once rescaled to a coarse stream time base (avi counts
+    /// flac's frames: its short last frame and the empty packet carrying the final STREAMINFO share
+    /// one), which muxers refuse ("non monotonically increasing dts"). As the ffmpeg CLI does, such a
+    /// dts becomes the previous one + 1 (or equal, for muxers that allow it), the pts no earlier.
     pub fn write_packet(&mut self, stream: usize, packet: &mut Packet, log: &LogCapture) -> Result<()> {
-        let times = &self.streams[stream];
+        let strict = self.strict_dts;
+        let times = &mut self.streams[stream];
         packet.set_stream(stream);
         packet.rescale_ts(times.packets, times.stream);
+        if let (Some(dts), Some(last)) = (packet.dts(), times.last_dts) {
+            let lowest = last + strict as i64;
+            if dts < lowest {
+                packet.set_dts(Some(lowest));
+                packet.set_pts(packet.pts().map(|pts| if pts >= dts { pts.max(lowest) } else { pts }));
+            }
+        }
+        times.last_dts = packet.dts().or(times.last_dts);
         packet
             .write_interleaved(&mut self.output)
             .map_err(|e| output_failure(&self.sink, "cannot write a packet", e.into(), log))

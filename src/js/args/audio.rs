@@ -144,6 +144,12 @@ pub fn samples(given: JsVal, channels: u32, name: &str) -> Result<Vec<f32>, Fail
 }
 
 fn not_finite(at: String, value: f32) -> Failure {
+    // As JavaScript writes them (Rust would say inf).
+    let value = match value {
+        v if v.is_nan() => "NaN",
+        v if v > 0.0 => "Infinity",
+        _ => "-Infinity",
+    };
     failure(
         ErrorCode::InvalidArgValue,
         format!("{at} is {value}: samples must be finite numbers, in [-1, 1]; nothing of this call was written"),
