@@ -228,3 +228,10 @@ export function maxAbsDiffF(a, b) {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/** Root mean square of a float array (0 for an empty one). */
+export function rms(samples) {
+  let s = 0;
+  for (let i = 0; i < samples.length; i++) s += samples[i] * samples[i];
+  return samples.length > 0 ? Math.sqrt(s / samples.length) : 0;
+}
