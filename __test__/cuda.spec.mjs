@@ -11,6 +11,7 @@ import { makeFramesNCHW, nchwToNhwc, nchwToRgba } from './helpers/frames.mjs';
 import { decodeRaw, decodeRgb, probe, psnr, tmpDirFor } from './helpers/media.mjs';
 import { rejectsCode, throwsCode } from './helpers/assert.mjs';
 import { collector } from './helpers/streams.mjs';
+import { interleave, tone } from './helpers/audio.mjs';
 
 const require = createRequire(import.meta.url);
 const { VideoEncoder, VideoWriter, cuda } = require('../index.js');
@@ -229,6 +230,36 @@ gpuTest('a VideoWriter with device cuda:0 takes CUDA frames in batches, a frame 
     t.is(result.frames, N);
     t.true(result.buffer.equals(oneShot), 'the same bytes as VideoEncoder on the same device frames');
     t.true(yuv(result.buffer).equals(yuv(await lossless(HOST))), 'and the CPU conversion of the host frames');
+  });
+});
+
+gpuTest('CUDA frames with a host audio track give the bytes of the same frames from host memory with the same audio (one-shot and writer)', async (t) => {
+  // libx264 named (a GPU with NVENC would pick h264_nvenc), mp4 (deterministic): the GPU conversion is
+  // the CPU's to the bit, so everything but where the frames come from is the same, the bytes too.
+  const frameBytes = 3 * H * W;
+  const planes = [tone(440, 16000, 48000, { amp: 0.4 }), tone(660, 16000, 48000, { amp: 0.3 })]; // N frames at 30 fps
+  const track = { sampleRate: 48000, channels: 2 };
+  const video = { codec: 'libx264' };
+  const oneShot = (frames) => new VideoEncoder(frames, { frameRate: 30, audio: { ...track, samples: interleave(planes) } }).toBuffer('mp4', video);
+  async function written(frameAt, device) {
+    const writer = await VideoWriter.toBuffer('mp4', { width: W, height: H, frameRate: 30, device, audio: track, ...video });
+    for (let i = 0; i < N; i++) {
+      await writer.write(frameAt(i));
+      if (i % 3 === 0) await writer.writeAudio(planes.map((p) => p.subarray(i * 1600, Math.min(16000, (i + 3) * 1600))));
+    }
+    return writer.close();
+  }
+  await withUpload(HOST, async (frames) => {
+    const hostBytes = await oneShot(HOST);
+    const info = probe(hostBytes, { ext: 'mp4' });
+    t.deepEqual(info.streams.map((s) => `${s.codec_type}:${s.codec_name}`), ['video:h264', 'audio:aac']);
+    t.true((await oneShot(frames)).equals(hostBytes), 'VideoEncoder: CUDA frames + audio = host frames + audio');
+    const onGpu = await written((i) => ({ cudaPtr: frames.cudaPtr + BigInt(i * frameBytes), shape: [1, 3, H, W] }), 'cuda:0');
+    const onHost = await written((i) => nchw.subarray(i * frameBytes, (i + 1) * frameBytes), 'cpu');
+    t.is(onGpu.audioCodec, 'aac');
+    t.is(onGpu.frames, N);
+    t.true(onGpu.buffer.equals(onHost.buffer), 'VideoWriter: CUDA frames + audio = host frames + audio');
+    t.true(onGpu.buffer.equals(hostBytes), 'and the writer gives the one-shot bytes');
   });
 });
 

@@ -11,6 +11,8 @@ import {
   type CudaFrames,
   type VideoWriterOptions,
   type WriterProgress,
+  type AudioTrackOptions,
+  type AudioSamples,
   versions,
   type Versions,
 } from '../../index.js'
@@ -78,6 +80,37 @@ async function usage(): Promise<void> {
   await live.abort(new Error('cancelled'))
   await live[Symbol.asyncDispose]()
   void [written, closed, bytesOut]
+
+  // An audio track: planar (Web Audio's getChannelData) or interleaved Float32Array samples.
+  const left = new Float32Array(48000)
+  const right = new Float32Array(48000)
+  const track: AudioTrackOptions = { sampleRate: 48000, channels: 2, codec: 'libopus', bitRate: 128_000, extraOptions: { application: 'voip', vbr: 'on', compression_level: 10 } }
+  const planar: AudioSamples = [left, right]
+  const interleaved = new Float32Array(2 * 48000)
+  const withTrack = new VideoEncoder(host, { frameRate: 30, audio: { ...track, samples: planar } })
+  const mixed: EncodeResult = await new VideoEncoder(host, { frameRate: 30, audio: { sampleRate: 44100, channels: 2, samples: interleaved } }).toFile('out.mp4')
+  const audioCodec: string | undefined = mixed.audioCodec
+  const soundtrack: VideoWriter = await VideoWriter.toFile('out.webm', { width: 16, height: 16, frameRate: 30, audio: track })
+  await soundtrack.writeAudio(interleaved)
+  await soundtrack.writeAudio([left.subarray(0, 1024), right.subarray(0, 1024)])
+  const writtenCodec: string | undefined = (await soundtrack.close()).audioCodec
+  const liveTrack = await VideoWriter.toStream(new PassThrough(), 'ts', { width: 16, height: 16, frameRate: 30, audio: { sampleRate: 48000, channels: 1 } })
+  await liveTrack.writeAudio(planar.slice(0, 1))
+  void [withTrack, audioCodec, writtenCodec]
+
+  // @ts-expect-error samples are Float32Array or Float32Array[], not number[]
+  new VideoEncoder(host, { frameRate: 30, audio: { sampleRate: 48000, channels: 2, samples: [0, 0] } })
+  // @ts-expect-error a VideoEncoder's audio track needs its samples
+  new VideoEncoder(host, { frameRate: 30, audio: { sampleRate: 48000, channels: 2 } })
+  // @ts-expect-error a writer takes its samples through writeAudio(), not in the options
+  await VideoWriter.toBuffer('mp4', { width: 16, height: 16, frameRate: 30, audio: { sampleRate: 48000, channels: 2, samples: interleaved } })
+  // @ts-expect-error sampleRate is required
+  await VideoWriter.toBuffer('mp4', { width: 16, height: 16, frameRate: 30, audio: { channels: 2 } })
+  // @ts-expect-error writeAudio takes float32 samples
+  await soundtrack.writeAudio(new Float64Array(2))
+  // @ts-expect-error audioCodec is absent without an audio track: string | undefined
+  const alwaysThere: string = mixed.audioCodec
+  void alwaysThere
 
   const carried: Versions = versions
   const report: string = `${carried.framecodec} ffmpeg ${carried.ffmpeg} (${carried.ffmpegBuild}) x264 ${carried.x264 ?? '-'} ${carried.license}`

@@ -92,18 +92,19 @@ pub fn samples(given: JsVal, channels: u32, name: &str) -> Result<Vec<f32>, Fail
     };
     let interleaved = if given.is_array() {
         let arrays = given.elements()?;
-        if arrays.len() != ch {
-            return Err(failure(
-                ErrorCode::InvalidArgValue,
-                format!("{name} has {} channel arrays, but the audio track has {channels} channels", arrays.len()),
-            ));
-        }
-        let mut planes = Vec::with_capacity(ch);
+        let mut planes = Vec::with_capacity(arrays.len());
         for (c, array) in arrays.iter().enumerate() {
             planes.push(float32(*array, &format!("{name}[{c}]")).map_err(|e| match e {
                 Some(f) => f,
                 None => wrong_type(format!("an array holding {} at index {c}", array.describe_type())),
             })?);
+        }
+        if planes.len() != ch {
+            let arrays = if planes.len() == 1 { "array" } else { "arrays" };
+            return Err(failure(
+                ErrorCode::InvalidArgValue,
+                format!("{name} has {} channel {arrays}, but the audio track has {channels} channels", planes.len()),
+            ));
         }
         let n = planes[0].len();
         if let Some((c, p)) = planes.iter().enumerate().find(|(_, p)| p.len() != n) {
@@ -143,13 +144,18 @@ pub fn samples(given: JsVal, channels: u32, name: &str) -> Result<Vec<f32>, Fail
     Ok(interleaved)
 }
 
+/// A number as JavaScript writes it (Rust writes infinities as `inf`).
+fn js_number(n: f64) -> String {
+    match n {
+        n if n.is_nan() => "NaN".into(),
+        f64::INFINITY => "Infinity".into(),
+        f64::NEG_INFINITY => "-Infinity".into(),
+        n => n.to_string(),
+    }
+}
+
 fn not_finite(at: String, value: f32) -> Failure {
-    // As JavaScript writes them (Rust would say inf).
-    let value = match value {
-        v if v.is_nan() => "NaN",
-        v if v > 0.0 => "Infinity",
-        _ => "-Infinity",
-    };
+    let value = js_number(value as f64);
     failure(
         ErrorCode::InvalidArgValue,
         format!("{at} is {value}: samples must be finite numbers, in [-1, 1]; nothing of this call was written"),
@@ -182,7 +188,7 @@ fn channel_count(value: JsVal) -> Result<u32, Failure> {
     if n.fract() != 0.0 || !(1.0..=MAX_CHANNELS as f64).contains(&n) {
         return Err(failure(
             ErrorCode::InvalidArgValue,
-            format!("audio.channels must be an integer from 1 to {MAX_CHANNELS}, got {n}"),
+            format!("audio.channels must be an integer from 1 to {MAX_CHANNELS}, got {}", js_number(n)),
         ));
     }
     Ok(n as u32)
@@ -199,7 +205,7 @@ fn integer(value: JsVal, name: &str, min: u64, max: u64, unit: &str) -> Result<u
     if n.fract() != 0.0 || !(min as f64..=max as f64).contains(&n) {
         return Err(failure(
             ErrorCode::OutOfRange,
-            format!("{name} must be an integer from {min} to {max} ({unit}), got {n}"),
+            format!("{name} must be an integer from {min} to {max} ({unit}), got {}", js_number(n)),
         ));
     }
     Ok(n as u64)
