@@ -168,24 +168,8 @@ impl VideoWriter {
             let batch = frames_arg::batch(frames, &self.frame, self.device)?;
             // Reading the argument ran JavaScript (getters), which may have closed or aborted the writer.
             self.refuse("write()")?;
-            let (deferred, promise) = js::promise(raw)?;
-            let id = self.next_batch.get();
             let count = batch.geometry().count as u64;
-            {
-                let feed = self.feed.borrow();
-                let Some(feed) = feed.as_ref() else {
-                    return Err(Failure::Encode(EncodeError::new(
-                        ErrorCode::InvalidState,
-                        "write() on a writer that takes no more frames",
-                    )));
-                };
-                let mut state = self.state.borrow_mut();
-                state.push_write(id, deferred);
-                state.update_loop_hold();
-                // Failing to send means the job's thread ended: its settle, queued, rejects this write.
-                let _ = feed.send(Feed::Frames(Batch { frames: batch, id }));
-            }
-            self.next_batch.set(id + 1);
+            let promise = self.send_batch(raw, "write()", |id| Feed::Frames(Batch { frames: batch, id }))?;
             self.frames_written.set(self.frames_written.get() + count);
             Ok(promise)
         })();
@@ -218,24 +202,7 @@ impl VideoWriter {
             let samples = audio_arg::samples(samples, channels, "samples")?;
             // Reading the argument ran JavaScript (getters, a Proxy), which may have closed or aborted the writer.
             self.refuse("writeAudio()")?;
-            let (deferred, promise) = js::promise(raw)?;
-            let id = self.next_batch.get();
-            {
-                let feed = self.feed.borrow();
-                let Some(feed) = feed.as_ref() else {
-                    return Err(Failure::Encode(EncodeError::new(
-                        ErrorCode::InvalidState,
-                        "writeAudio() on a writer that takes no more samples",
-                    )));
-                };
-                let mut state = self.state.borrow_mut();
-                state.push_write(id, deferred);
-                state.update_loop_hold();
-                // Failing to send means the job's thread ended: its settle, queued, rejects this call.
-                let _ = feed.send(Feed::Audio(AudioChunk { samples, id }));
-            }
-            self.next_batch.set(id + 1);
-            Ok(promise)
+            self.send_batch(raw, "writeAudio()", |id| Feed::Audio(AudioChunk { samples, id }))
         })();
         Ok(promise_or_rejection(raw, written))
     }
@@ -299,6 +266,34 @@ impl VideoWriter {
 }
 
 impl VideoWriter {
+    /// Sends what `call` (`write()`, `writeAudio()`) gives to the pipeline as the next batch, and returns
+    /// the Promise that settles once the pipeline has read it.
+    fn send_batch(
+        &self,
+        env: sys::napi_env,
+        call: &str,
+        batch: impl FnOnce(u64) -> Feed,
+    ) -> std::result::Result<JsVal, Failure> {
+        let (deferred, promise) = js::promise(env)?;
+        let id = self.next_batch.get();
+        {
+            let feed = self.feed.borrow();
+            let Some(feed) = feed.as_ref() else {
+                return Err(Failure::Encode(EncodeError::new(
+                    ErrorCode::InvalidState,
+                    format!("{call} on a writer that takes no more input"),
+                )));
+            };
+            let mut state = self.state.borrow_mut();
+            state.push_write(id, deferred);
+            state.update_loop_hold();
+            // Failing to send means the job's thread ended: its settle, queued, rejects this call.
+            let _ = feed.send(batch(id));
+        }
+        self.next_batch.set(id + 1);
+        Ok(promise)
+    }
+
     /// `ERR_INVALID_STATE` (or the writer's failure) if the writer takes no more `call`s.
     fn refuse(&self, call: &str) -> std::result::Result<(), Failure> {
         match self.state.borrow().refusal(call) {
