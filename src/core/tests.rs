@@ -102,12 +102,23 @@ pub(super) fn encode_to_memory(
     format: &str,
     settings: &EncodeSettings,
 ) -> Result<(EncodeSummary, Vec<u8>)> {
+    encode_to_memory_with_audio(source, rate, format, settings, None)
+}
+
+/// [`encode_to_memory`] with an audio track.
+pub(super) fn encode_to_memory_with_audio(
+    source: Arc<dyn FrameSource>,
+    rate: f64,
+    format: &str,
+    settings: &EncodeSettings,
+    audio: Option<AudioInput>,
+) -> Result<(EncodeSummary, Vec<u8>)> {
     let mut summary = encode(
         source,
         FrameRate::from_f64(rate).unwrap(),
         Container::resolve(format).unwrap(),
         settings,
-        None,
+        audio,
         &Unwatched,
         || Ok(Box::new(MemorySink::new())),
     )?;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::tests::{host, nchw_frames};
+use super::tests::{encode_to_memory_with_audio, host, nchw_frames};
 use super::*;
 
 pub(super) fn tone(rate: u32, channels: u32, seconds: f64) -> Vec<f32> {
@@ -38,19 +38,8 @@ pub(super) fn encode_with_audio(
 ) -> Result<(EncodeSummary, Vec<u8>)> {
     let (h, w) = (48, 64);
     let source = host(nchw_frames(frames, h, w), [frames as i64, 3, h as i64, w as i64], Layout::Nchw);
-    let mut summary = encode(
-        Arc::new(source),
-        FrameRate::from_f64(30.0).unwrap(),
-        Container::resolve(format).unwrap(),
-        &exact(format),
-        Some(AudioInput { settings: a, samples: Arc::new(samples) }),
-        &Unwatched,
-        || Ok(Box::new(MemorySink::new())),
-    )?;
-    match std::mem::replace(&mut summary.output, SinkOutput::Streamed) {
-        SinkOutput::Memory(bytes) => Ok((summary, bytes)),
-        other => panic!("expected memory output, got {other:?}"),
-    }
+    let audio = AudioInput { settings: a, samples: Arc::new(samples) };
+    encode_to_memory_with_audio(Arc::new(source), 30.0, format, &exact(format), Some(audio))
 }
 
 #[test]
@@ -75,7 +64,14 @@ fn every_default_container_takes_its_default_audio_codec() {
     }
 }
 
-fn pushed_with_audio(format: &str, a: AudioSettings, samples: &[f32], frames: usize, chunks: &[usize], audio_first: bool) -> Vec<u8> {
+fn pushed_with_audio(
+    format: &str,
+    a: AudioSettings,
+    samples: &[f32],
+    frames: usize,
+    chunks: &[usize],
+    audio_first: bool,
+) -> Vec<u8> {
     let (h, w) = (48, 64);
     let data = nchw_frames(frames, h, w);
     let spec = PipelineSpec {
@@ -134,7 +130,10 @@ fn audio_pushed_in_any_chunks_gives_the_one_shot_bytes() {
         let (_, whole) = encode_with_audio(format, a.clone(), samples.clone(), 30).unwrap();
         for (chunks, first) in [(&[1usize][..], false), (&[7, 1000, 333, 4096][..], false), (&[5000][..], true)] {
             let pushed = pushed_with_audio(format, a.clone(), &samples, 30, chunks, first);
-            assert!(pushed == whole, "{format} at {rate} Hz, chunks {chunks:?}, audio first {first}: not the one-shot bytes");
+            assert!(
+                pushed == whole,
+                "{format} at {rate} Hz, chunks {chunks:?}, audio first {first}: not the one-shot bytes"
+            );
         }
     }
 }
@@ -231,7 +230,8 @@ fn flac_in_avi_takes_any_length() {
     // avi counts flac's frames: the short last frame and the final STREAMINFO packet share a tick, which
     // the muxer refused ("non monotonically increasing dts") unless the length was a multiple of 4608.
     for seconds in [0.5, 1.0, 46080.0 / 48000.0] {
-        let (summary, _) = encode_with_audio("avi", audio(48000, 2, Some("flac")), tone(48000, 2, seconds), 15).unwrap();
+        let (summary, _) =
+            encode_with_audio("avi", audio(48000, 2, Some("flac")), tone(48000, 2, seconds), 15).unwrap();
         assert_eq!(summary.audio_codec.as_deref(), Some("flac"), "{seconds} s");
     }
 }
@@ -248,9 +248,15 @@ fn mpegts_refuses_what_it_would_write_as_private_data() {
     }
     let vp9 = EncodeSettings { codec: Some("libvpx-vp9".into()), ..Default::default() };
     let source = host(nchw_frames(2, 48, 64), [2, 3, 48, 64], Layout::Nchw);
-    let e = encode(Arc::new(source), FrameRate::from_f64(30.0).unwrap(), Container::resolve("ts").unwrap(), &vp9, None, &Unwatched, || {
-        Ok(Box::new(MemorySink::new()))
-    })
+    let e = encode(
+        Arc::new(source),
+        FrameRate::from_f64(30.0).unwrap(),
+        Container::resolve("ts").unwrap(),
+        &vp9,
+        None,
+        &Unwatched,
+        || Ok(Box::new(MemorySink::new())),
+    )
     .unwrap_err();
     assert_eq!(e.code, ErrorCode::Encode);
 }
