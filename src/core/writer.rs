@@ -24,8 +24,8 @@ use super::ffmpeg::log::LogCapture;
 use super::ffmpeg::util::pix_fmt_name;
 use super::mux::container::Container;
 use super::mux::fragments::with_fragment_defaults;
-use super::mux::timescale::with_audio_timescale;
 use super::mux::muxer::Muxer;
+use super::mux::timescale::with_audio_timescale;
 use super::picture::{InputPixels, RgbPicture};
 use super::sink::{SharedSink, Sink, SinkOutput};
 
@@ -106,7 +106,8 @@ impl VideoWriter {
         let _ = log.take();
         check_muxer_options(&config.container, &muxer_options)?;
         let muxer_options = with_fragment_defaults(&config.container, muxer_options);
-        let muxer_options = with_audio_timescale(&config.container, muxer_options, audio.as_ref().map(|a| a.sample_rate()));
+        let muxer_options =
+            with_audio_timescale(&config.container, muxer_options, audio.as_ref().map(|a| a.sample_rate()));
 
         let sink = SharedSink::new(open_sink()?);
         let mut muxer = Muxer::open(&config.container, sink, &muxer_options, &log)?;

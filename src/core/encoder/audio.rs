@@ -281,7 +281,8 @@ impl AudioEncoder {
 /// See [Priming]: the muxers that take an audio track starting before 0 and tell players to skip it.
 fn signals_priming(muxer: &str, codec: ffi::AVCodecID) -> bool {
     const EDIT_LISTS: [&str; 6] = ["mp4", "mov", "ipod", "3gp", "3g2", "psp"];
-    let pre_skip = ["matroska", "webm"].contains(&muxer) || (codec == ffi::AVCodecID::AV_CODEC_ID_OPUS && muxer == "ogg");
+    let pre_skip =
+        ["matroska", "webm"].contains(&muxer) || (codec == ffi::AVCodecID::AV_CODEC_ID_OPUS && muxer == "ogg");
     EDIT_LISTS.contains(&muxer) || pre_skip
 }
 
