@@ -65,17 +65,22 @@ function get(url, { stopAfter } = {}) {
   });
 }
 
-test('demo (npm run demo): renders frame by frame into a VideoWriter and says where the mp4 is', async (t) => {
+test('demo (npm run demo): renders frame by frame with its sound into a VideoWriter and says where the mp4 is', async (t) => {
   const file = path.join(tmpDirFor(t, 'framecodec-example-'), 'demo.mp4');
   const { exited } = runExample(t, 'demo.mjs', [file]);
   const { code, stdout, stderr } = await exited;
   t.is(code, 0, stderr);
   t.true(stdout.includes(`Wrote ${file}`), stdout);
-  const { video, format } = probe(file);
+  const { video, format, streams } = probe(file);
   t.is(video.codec_name, 'h264');
   t.is(Number(video.nb_read_frames), 180);
   t.is(Number(format.duration), 6);
   t.is(video.color_space, 'bt709');
+  const audio = streams.find((s) => s.codec_type === 'audio');
+  t.is(audio?.codec_name, 'aac');
+  t.is(Number(audio.channels), 2);
+  t.is(Number(audio.duration), 6, 'the soundtrack lasts as long as the video (exactly: the edit list)');
+  t.true(stdout.includes('+ aac stereo 48000 Hz'), stdout);
 });
 
 test('canvas-animation: draws with @napi-rs/canvas into an mp4 and a webm at once', async (t) => {
