@@ -9,9 +9,17 @@
 // writer back, buffers detached or shrunk while written — with the same property, plus the writer's
 // state machine (design §3).
 //
+// The audio fuzz (fuzz/audio-cases.mjs, design §4) opens writers with a random `audio` option (valid
+// tracks and faulty values of every kind) and calls writeAudio() among write() / close() / abort() with
+// samples of every kind — valid chunks of any size, NaN / ±Infinity, values outside [-1, 1], wrong
+// types and lengths, detached arrays, element getters that call the writer back or detach a plane —
+// and builds one-shot VideoEncoders with an audio track (getters that throw or detach the samples),
+// then encodes them: each call obeys the contract (documented codes, the writer usable after an
+// argument error, ERR_INVALID_STATE after close() / abort(), `audioCodec` and the track in the output).
+//
 // The cases run in child processes (fuzz/batch.mjs), two at a time, so a crash fails this test and
 // names the case that was running. The seed is printed; FRAMECODEC_FUZZ_SEED=<n> replays a run, and
-//   node __test__/fuzz/batch.mjs [--kind writer] --seed <n> --batch <b> --count <N> --from <i> --to <i+1> --print
+//   node __test__/fuzz/batch.mjs [--kind writer|audio] --seed <n> --batch <b> --count <N> --from <i> --to <i+1> --print
 // replays one case (the failure report gives the kind, b, N and i).
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -27,6 +35,8 @@ const BATCHES = 8;
 const PER_BATCH = 3000; // 24 000 cases in all
 const WRITER_BATCHES = 8;
 const WRITER_PER_BATCH = 1500; // 12 000 writers in all
+const AUDIO_BATCHES = 4;
+const AUDIO_PER_BATCH = 750; // 3 000 in all: about 1 800 writers with audio, 1 200 one-shot encoders
 const PARALLEL = 2;
 const CHILD_LIMIT_MS = 150_000; // one child's wall-clock bound (a case that hangs is also cut at 20 s)
 const MAX_RESTARTS = 25; // per batch: after a crash or hang, the batch goes on from the next case
@@ -72,7 +82,9 @@ async function runBatch(batch, workDir, { count = PER_BATCH, env = {}, kind = 'e
     if (!hung) {
       // a crash: the case that was running is the culprit
       const spec = (r.lines.find((l) => l.start === last) ?? {}).spec;
-      out.failures.push({ batch, i: last, sig: `child crashed (exit ${r.code}, signal ${r.signal})`, detail: r.stderr.split('\n').filter(Boolean).slice(-6).join(' | ').slice(0, 600), spec: spec ?? `(see the case: --kind ${kind} --batch ${batch} --from ${last})` });
+      // (the last line of its stderr tells crashes apart: an assertion of a library, a glibc abort, …)
+      const said = (r.stderr.split('\n').filter(Boolean).pop() ?? '').replace(/0x[0-9a-f]+|\d+/g, 'N').slice(0, 120);
+      out.failures.push({ batch, i: last, sig: `child crashed (exit ${r.code}, signal ${r.signal})${said ? `: ${said}` : ''}`, detail: r.stderr.split('\n').filter(Boolean).slice(-6).join(' | ').slice(0, 600), spec: spec ?? `(see the case: --kind ${kind} --batch ${batch} --from ${last})` });
       if (!endedHere.has(last)) out.ended++;
     }
     if (restarts >= MAX_RESTARTS) {
@@ -129,6 +141,15 @@ test.serial('writer fuzz: random openers and call sequences, re-entrant callback
   const { ended, successes, bySig } = await runFuzz(t, 'writer', WRITER_BATCHES, WRITER_PER_BATCH);
   t.true(ended >= 0.9 * WRITER_BATCHES * WRITER_PER_BATCH, `most cases ran (${ended})`);
   t.true(successes >= 100, `at least 100 writers closed with a result (${successes})`);
+  t.is(bySig.size, 0, 'no case broke the contract');
+});
+
+test.serial('audio fuzz: writers with a random audio option and writeAudio() of every kind among write() / close() / abort(), one-shot encoders with audio: every call settles as the contract says; no crash, hang or leftover file', async (t) => {
+  t.timeout(8 * 60_000);
+  t.log(`seed ${SEED} (set FRAMECODEC_FUZZ_SEED to change it), ${AUDIO_BATCHES} batches × ${AUDIO_PER_BATCH} cases, ${PARALLEL} children at a time`);
+  const { ended, successes, bySig } = await runFuzz(t, 'audio', AUDIO_BATCHES, AUDIO_PER_BATCH);
+  t.true(ended >= 0.9 * AUDIO_BATCHES * AUDIO_PER_BATCH, `most cases ran (${ended})`);
+  t.true(successes >= 300, `at least 300 cases encoded audio (${successes})`);
   t.is(bySig.size, 0, 'no case broke the contract');
 });
 

@@ -8,7 +8,9 @@
 // right after write() / while it is pending; worker.terminate() while a writer opened in that worker is
 // idle, writing, closing, or has just closed; writers dropped unclosed (gc(), or the program ending with
 // them open: the process exits by itself, no temporary file stays); seeded aborts (abort() and signal)
-// while it opens, writes and closes.
+// while it opens, writes and closes. Writers with an audio track too: worker.terminate() while a writer
+// with audio writes (writeAudio() before each write()), and seeded aborts of a writer with audio, some
+// made from a getter of the samples writeAudio() is reading.
 // Contract: the process never crashes; after a detach or shrink the encode completes with the output
 // of the intact frames (memory kept valid) or rejects with ERR_INVALID_STATE / ERR_INVALID_ARG_VALUE;
 // an abort() called before the Promise settled makes it reject with ABORT_ERR (cause = signal.reason)
@@ -115,9 +117,10 @@ test('writer: an ArrayBuffer whose own `resizable` lies, or a getter that detach
   judge(t, await Promise.all(runs));
 });
 
-test('writer: worker.terminate() while its writer is idle, mid-write, mid-close, or as close() resolved (4 × 4 runs): the process lives on, no temporary file stays', async (t) => {
+test('writer: worker.terminate() while its writer is idle, mid-write, mid-close, or as close() resolved (4 × 4 runs, half of them writing audio too): the process lives on, no temporary file stays', async (t) => {
   const runs = [];
-  for (const when of ['idle', 'mid-write', 'mid-close', 'after-close']) for (let i = 0; i < 4; i++) runs.push(scenario(['writer-worker', when, SEED + i]));
+  // (the odd runs' writers have an audio track: writeAudio() before each write(), in the loop the worker is terminated in)
+  for (const when of ['idle', 'mid-write', 'mid-close', 'after-close']) for (let i = 0; i < 4; i++) runs.push(scenario(['writer-worker', when, SEED + i, ...(i % 2 ? ['audio'] : [])]));
   const done = await Promise.all(runs);
   for (const r of done) if (r.verdict?.what) t.log(`${r.args}: ${r.verdict.method ?? ''} ${r.verdict.what}`);
   judge(t, done);
@@ -138,10 +141,13 @@ test('writer: a program that ends with a writer open exits by itself and leaves 
   judge(t, runs);
 });
 
-test('writer: 150 aborts (abort() and signal) at random points while a writer opens, writes and closes (3 methods): close() rejects with ABORT_ERR, no file left', async (t) => {
+test('writer: 150 aborts (abort() and signal) at random points while a writer opens, writes and closes (3 methods), and 75 while a writer with audio does, some from a getter of writeAudio()\'s samples: close() rejects with ABORT_ERR, no file left', async (t) => {
   t.timeout(4 * 60_000);
   t.log(`seed ${SEED} (FRAMECODEC_FUZZ_SEED)`);
-  const runs = await Promise.all(WRITER_METHODS.map((m, i) => scenario(['writer-aborts', m, SEED + i, 50])));
+  const runs = await Promise.all([
+    ...WRITER_METHODS.map((m, i) => scenario(['writer-aborts', m, SEED + i, 50])),
+    ...WRITER_METHODS.map((m, i) => scenario(['writer-aborts', m, SEED + 10 + i, 25, 'audio'])),
+  ]);
   for (const r of runs) if (r.verdict) t.log(`${r.args}: writer life ${r.verdict.duration} ms, ${JSON.stringify(r.verdict.tally)}, ${r.verdict.failureCount ?? 0} broke the contract; abort points ${JSON.stringify(r.verdict.phases)}`);
   judge(t, runs);
 });

@@ -1,16 +1,19 @@
 // Child process of fuzz.spec.mjs: runs cases [from, to) of batch `batch` of the fuzz seeded `seed`.
-//   node __test__/fuzz/batch.mjs [--kind writer] --seed S --batch B --count N --from I --to J --results FILE --root DIR
-// Case i of the batch is the i-th value fast-check samples from `caseSpec` (VideoEncoder, cases.mjs) or,
-// with --kind writer, `writerCaseSpec` (VideoWriter, writer-cases.mjs) with seed S+B (so any case
-// replays from its kind, seed, batch and index). Results are JSON lines appended synchronously to FILE
-// (they survive a crash): {start: i, spec} before each case, then {i, outcome} or {i, failure, spec}, and
-// {done: true} at the end. With --print, each case's description and outcome go to stdout too.
+//   node __test__/fuzz/batch.mjs [--kind writer|audio] --seed S --batch B --count N --from I --to J --results FILE --root DIR
+// Case i of the batch is the i-th value fast-check samples, with seed S+B (so any case replays from its
+// kind, seed, batch and index), from `caseSpec` (VideoEncoder, cases.mjs), with --kind writer from
+// `writerCaseSpec` (VideoWriter, writer-cases.mjs), with --kind audio from the audio track's cases (a
+// VideoWriter with `audio`, writer-cases.mjs, or the one-shot constructor with `audio`, audio-cases.mjs).
+// Results are JSON lines appended synchronously to FILE (they survive a crash): {start: i, spec} before
+// each case, then {i, outcome} or {i, failure, spec}, and {done: true} at the end. With --print, each
+// case's description and outcome go to stdout too.
 import fc from 'fast-check';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { caseSpec, runCase, Ctx, restoreSandbox } from './cases.mjs';
-import { writerCaseSpec, runWriterCall } from './writer-cases.mjs';
+import { writerCaseSpec, writerAudioCaseSpec, runWriterCall } from './writer-cases.mjs';
+import { ctorAudioCaseSpec, runAudioCtorCall } from './audio-cases.mjs';
 
 const { values: a } = parseArgs({
   options: {
@@ -47,8 +50,17 @@ process.on('unhandledRejection', (e) => {
   emit({ i: current, failure: { sig: 'unhandled rejection', detail: String(e?.stack ?? e).slice(0, 500) }, spec: currentSpec });
 });
 
-const writer = a.kind === 'writer';
-const specs = fc.sample(writer ? writerCaseSpec : caseSpec, { seed: seed + batch, numRuns: count });
+const KINDS = {
+  encoder: { spec: caseSpec, run: undefined },
+  writer: { spec: writerCaseSpec, run: runWriterCall },
+  audio: {
+    spec: fc.oneof({ arbitrary: writerAudioCaseSpec, weight: 3 }, { arbitrary: ctorAudioCaseSpec, weight: 2 }),
+    run: (spec, ctx, allowFile) => (spec.m === 'ctorAudio' ? runAudioCtorCall : runWriterCall)(spec, ctx, allowFile),
+  },
+};
+const kind = KINDS[a.kind];
+if (!kind) throw new Error(`unknown --kind ${a.kind}`);
+const specs = fc.sample(kind.spec, { seed: seed + batch, numRuns: count });
 for (let i = from; i < to; i++) {
   current = i;
   currentSpec = fc.stringify(specs[i]).slice(0, 4000);
@@ -57,7 +69,7 @@ for (let i = from; i < to; i++) {
   const ctx = new Ctx(dirs);
   let r;
   try {
-    r = await runCase(specs[i], ctx, writer ? runWriterCall : undefined);
+    r = await runCase(specs[i], ctx, kind.run);
   } catch (e) {
     r = { failure: { sig: 'fuzz harness error', detail: String(e?.stack ?? e).slice(0, 500) } };
   }

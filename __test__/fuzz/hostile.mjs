@@ -9,10 +9,11 @@
 //   node --expose-gc hostile.mjs writer-detach <method> <structuredClone|postMessage|transfer> <before|sync|pending|after>
 //   node --expose-gc hostile.mjs writer-shrink <method> <before|sync|pending> <fixed|tracking>
 //   node --expose-gc hostile.mjs writer-spoof <method> <lie|shrinkLater|detach|resize0|shapeDetach|shapeShrink>
-//   node --expose-gc hostile.mjs writer-worker <idle|mid-write|mid-close|after-close> <seed>
+//   node --expose-gc hostile.mjs writer-worker <idle|mid-write|mid-close|after-close> <seed> [audio]
 //   node --expose-gc hostile.mjs writer-dropped <idle|written|pending>
 //   node --expose-gc hostile.mjs writer-exit <idle|written|gc>     (exits by itself: no process.exit)
-//   node --expose-gc hostile.mjs writer-aborts <method> <seed> <count>
+//   node --expose-gc hostile.mjs writer-aborts <method> <seed> <count> [audio]
+// (audio: the writer has an audio track, and each batch's samples go to writeAudio() before it)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { makeFramesNCHW, prng } from '../helpers/frames.mjs';
+import { tone } from '../helpers/audio.mjs';
 
 const require = createRequire(import.meta.url);
 const { VideoEncoder, VideoWriter } = require('../../index.js');
@@ -330,11 +332,36 @@ function batchesOf(frames, make = (b) => b.slice()) {
   return Array.from({ length: N / BATCH }, (_, i) => make(frames.subarray(i * BATCH * FRAME, (i + 1) * BATCH * FRAME)));
 }
 
-/** The writer's output for intact frames, written in the same batches. */
-async function writerReference(method, dir, frames) {
-  const w = await openWriter(method, dir);
-  for (const b of batchesOf(frames)) await w.writer.write(b);
+/** The writer's output for intact frames, written in the same batches (each after its audio, with `audio`). */
+async function writerReference(method, dir, frames, { audio = false } = {}) {
+  const w = await openWriter(method, dir, audio ? { audio: AUDIO } : {});
+  const sound = audio ? batchAudio() : [];
+  for (const [i, b] of batchesOf(frames).entries()) {
+    if (audio) await w.writer.writeAudio(sound[i]);
+    await w.writer.write(b);
+  }
   return Buffer.from(w.output(await w.writer.close()));
+}
+
+/** Interleaved stereo samples as two planes, whose second element is a getter that calls `onRead` first. */
+function planesReading(interleaved, onRead) {
+  const n = interleaved.length / 2;
+  const planes = [0, 1].map((c) => Float32Array.from({ length: n }, (_, k) => interleaved[2 * k + c]));
+  const arr = [planes[0]];
+  Object.defineProperty(arr, 1, { get() { onRead(); return planes[1]; }, enumerable: true });
+  return arr;
+}
+
+/** The audio track of the writers with audio: 48 kHz stereo; each batch's 4/30 s of samples, interleaved. */
+const AUDIO = { sampleRate: 48000, channels: 2 };
+function batchAudio() {
+  const n = (BATCH * AUDIO.sampleRate) / 30;
+  return Array.from({ length: N / BATCH }, (_, i) => {
+    const mono = tone(330 + 40 * i, n, AUDIO.sampleRate);
+    const out = new Float32Array(2 * n);
+    for (let k = 0; k < n; k++) out[2 * k] = out[2 * k + 1] = mono[k];
+    return out;
+  });
 }
 
 /**
@@ -460,16 +487,18 @@ async function writerSpoof([method, trick]) {
 const WRITER_WORKER = path.join(here, 'hostile-writer-worker.mjs');
 
 /** A worker writes frames with a writer; it is terminated while the writer is idle, writing, closing, or right after close resolved. */
-async function writerWorker([when, seed]) {
+async function writerWorker([when, seed, audio]) {
   const rnd = prng(Number(seed));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'framecodec-hostile-worker-'));
   try {
     const method = rnd() < 0.6 ? 'toFile' : 'toStream';
     const delay = Math.floor(rnd() * 40);
-    const w = new Worker(WRITER_WORKER, { workerData: { n: 30, h: H, w: W, dir, method, idle: when === 'idle', awaitWrites: rnd() < 0.5 } });
+    const w = new Worker(WRITER_WORKER, { workerData: { n: 30, h: H, w: W, dir, method, idle: when === 'idle', awaitWrites: rnd() < 0.5, audio: audio === 'audio' } });
+    let badResult = null; // a writer with audio (mp4 or mkv: aac) closed without saying its audioCodec
     const what = await new Promise((resolve) => {
       const stop = (why) => resolve(w.terminate().then(() => why));
       w.on('message', (m) => {
+        if (m?.closed !== undefined && audio === 'audio' && m.audioCodec !== 'aac') badResult = JSON.stringify(m);
         if (m === 'opened' && when === 'idle') setTimeout(() => stop('terminated while idle'), delay);
         if (m === 'writing' && when === 'mid-write') setTimeout(() => stop(`terminated ${delay} ms into writing`), delay);
         if (m === 'closing' && when === 'mid-close') setTimeout(() => stop(`terminated ${delay} ms into close()`), Math.floor(delay / 4));
@@ -484,7 +513,8 @@ async function writerWorker([when, seed]) {
     if (left.length) return { ok: false, why: 'a temporary file was left', left, what: result, method };
     if (when === 'after-close' && method === 'toFile' && !fs.existsSync(path.join(dir, 'out.mp4'))) return { ok: false, why: 'close() resolved but its file is gone', what: result };
     if (when === 'idle' && fs.readdirSync(dir).length) return { ok: false, why: 'an idle writer left a file', what: result };
-    return { ok: true, what: result, method, delay };
+    if (badResult) return { ok: false, why: 'close() of a writer with audio resolved without audioCodec aac', result: badResult };
+    return { ok: true, what: result, method, delay, audio: audio === 'audio' };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -537,14 +567,16 @@ async function writerExit([how]) {
  * call). Each abort before close() settled must reject close() with ABORT_ERR (cause: the reason),
  * settle within a second, and leave no file; abort() always resolves.
  */
-async function writerAborts([method, seed, count]) {
+async function writerAborts([method, seed, count, audio]) {
   const rnd = prng(Number(seed));
+  const withAudio = audio === 'audio';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'framecodec-writer-aborts-'));
   const frames = makeFramesNCHW(N, H, W, { seed: 22 });
+  const sound = withAudio ? batchAudio() : [];
   const lengths = [];
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    await writerReference(method, dir, frames);
+    await writerReference(method, dir, frames, { audio: withAudio });
     lengths.push(performance.now() - t0);
   }
   const duration = lengths.sort((x, y) => x - y)[1];
@@ -561,6 +593,8 @@ async function writerAborts([method, seed, count]) {
       const kind = rnd();
       const mode = kind < 0.15 ? 'opening' : kind < 0.6 ? 'timer' : kind < 0.8 ? 'closing' : 'lastProgress';
       const queued = rnd() < 0.5; // writes made without awaiting
+      // with audio, a quarter of the runs abort from the getter of a writeAudio()'s planes while it reads them
+      const getterAt = withAudio && rnd() < 0.25 ? Math.floor(rnd() * (N / BATCH)) : -1;
       let writer = null;
       let closeSettled = false;
       let abortedBeforeClose = null;
@@ -579,6 +613,7 @@ async function writerAborts([method, seed, count]) {
       };
       let written = 0;
       const opts = { signal: controller.signal, onProgress: (p) => { if (mode === 'lastProgress' && closeSettled === false && p.framesEncoded === N && written === N) doAbort('lastProgress'); } };
+      if (withAudio) opts.audio = AUDIO;
       const t0 = performance.now();
       let timer;
       if (mode === 'timer') {
@@ -600,7 +635,13 @@ async function writerAborts([method, seed, count]) {
       writer = w.writer;
       const writes = [];
       let closing = null;
-      for (const b of batchesOf(frames, (x) => x)) {
+      for (const [i, b] of batchesOf(frames, (x) => x).entries()) {
+        if (withAudio) {
+          const samples = i === getterAt ? planesReading(sound[i], () => doAbort('audioGetter')) : sound[i];
+          const a = writer.writeAudio(samples).then(() => 'resolved', (e) => e);
+          writes.push(a);
+          if (!queued) await a;
+        }
         const p = writer.write(b).then(() => 'resolved', (e) => e);
         written += BATCH;
         writes.push(p);
@@ -631,10 +672,14 @@ async function writerAborts([method, seed, count]) {
       if (!isAbort(e) && !stateError) failures.push({ k, mode, why: 'close() rejected, but not with an AbortError (code ABORT_ERR, cause = the reason)', error: describe(e) });
       else tally.rejected++;
       const badWrite = writeResults.find((r) => r !== 'resolved' && !isAbort(r) && r?.code !== 'ERR_INVALID_STATE');
-      if (badWrite) failures.push({ k, mode, why: 'a write() rejected with something else than ABORT_ERR', error: describe(badWrite) });
+      if (badWrite) failures.push({ k, mode, why: 'a write() or writeAudio() rejected with something else than ABORT_ERR / ERR_INVALID_STATE', error: describe(badWrite) });
       if (settleAt - abortAt > 1000) failures.push({ k, mode, why: `close() rejected ${(settleAt - abortAt).toFixed(0)} ms after the abort` });
       const later = await writer.write(frames.subarray(0, FRAME)).then(() => null, (x) => x);
       if (later?.code !== 'ERR_INVALID_STATE') failures.push({ k, mode, why: 'write() after the abort did not reject with ERR_INVALID_STATE', error: later && describe(later) });
+      if (withAudio) {
+        const laterAudio = await writer.writeAudio(sound[0]).then(() => null, (x) => x);
+        if (laterAudio?.code !== 'ERR_INVALID_STATE') failures.push({ k, mode, why: 'writeAudio() after the abort did not reject with ERR_INVALID_STATE', error: laterAudio && describe(laterAudio) });
+      }
       const left = fs.readdirSync(dir);
       if (left.length) { failures.push({ k, mode, why: 'an aborted writer left files', files: left }); for (const f of left) fs.rmSync(path.join(dir, f), { force: true }); }
     }

@@ -15,6 +15,16 @@
 // resolved close() reports every frame written, and its file, buffer or stream has its bytes; valid
 // frames and options are accepted); no file or temporary file is left but a closed toFile's dest;
 // nothing rejects unhandled; the process never crashes. Every Promise the case makes gets a handler.
+//
+// The audio cases (`writerAudioCaseSpec`, design §4) open writers with a random `audio` option
+// (audio-cases.mjs: valid tracks, and invalid values of every kind) and call writeAudio() with samples
+// of every kind — valid chunks of any size, NaN / ±Infinity, wrong types and lengths, detached arrays,
+// element getters that call the writer back — among write(), close() and abort(), awaited or not.
+// Beyond the property above: an opener refuses a faulty track with its documented code, and opens a
+// valid one the container holds; writeAudio() refuses bad samples with the documented code (naming a
+// non-finite sample's position) and leaves the writer usable; after close() / abort() it rejects with
+// ERR_INVALID_STATE; a writer given only valid calls (and refused ones) closes, with `audioCodec` and
+// the track in its output; a result without audio has no `audioCodec`.
 import fc from 'fast-check';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,6 +36,10 @@ import {
   value, typedArray, wrapShape, wrapObject, buildSignal, buildProgress, buildDest, buildStream, collector,
   abortReason, brief, Hang, withTimeout,
 } from './cases.mjs';
+import {
+  audioSpec, samplesSpec, WRITER_ACTIONS, buildAudio, buildSamples, samplesVerdict, trackOutcome, audioCodecVerdict,
+  probeVerdict, detachAll,
+} from './audio-cases.mjs';
 
 const require = createRequire(import.meta.url);
 const { VideoWriter } = require('../../index.js');
@@ -176,6 +190,40 @@ export const writerCaseSpec = fc.record({
   finalClose: fc.constantFrom(true, true, false),
 });
 
+// ---------------------------------------------------------------- the audio cases
+
+/** The formats audio cases write, with their default video encoder (flv: FLV1). */
+const AUDIO_FORMATS = { ...GOOD_FORMATS, flv: 'flv' };
+const audioFormat = fc.constantFrom('mp4', 'mp4', 'mkv', 'mkv', 'nut', 'ts', 'mov', 'avi', 'webm', 'flv', 'gif');
+const audioOpener = fc.oneof(
+  { arbitrary: fc.record({ how: fc.constant('toFile'), dest: fc.record({ fz: fc.constant('good'), kind: fc.constant('path'), name: fc.constantFrom('a', 'track'), ext: audioFormat.map((f) => `.${f}`), how: fc.constant('abs') }) }), weight: 3 },
+  { arbitrary: fc.record({ how: fc.constant('toBuffer'), format: audioFormat }), weight: 4 },
+  { arbitrary: fc.record({ how: fc.constant('toStream'), stream: fc.oneof({ arbitrary: goodStream, weight: 5 }, { arbitrary: reenterStream, weight: 1 }), format: audioFormat }), weight: 3 },
+);
+const audioAwaited = fc.constantFrom(true, true, false);
+const audioOpSpec = fc.oneof(
+  { arbitrary: fc.record({ op: fc.constant('audio'), samples: samplesSpec(WRITER_ACTIONS), awaited: audioAwaited }), weight: 10 },
+  { arbitrary: fc.record({ op: fc.constant('write'), frames: fc.oneof({ arbitrary: fc.record({ t: fc.constant('plain'), k: fc.constantFrom(1, 1, 2), refill: fc.boolean() }), weight: 6 }, { arbitrary: writeFrames, weight: 1 }), awaited: audioAwaited }), weight: 8 },
+  { arbitrary: fc.record({ op: fc.constant('close'), awaited: audioAwaited }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('abort'), reason: fc.constantFrom('undefined', 'error', 'none'), awaited: audioAwaited }), weight: 1 },
+  // the samples of the last writeAudio() (copied at the call) detached, or overwritten with NaN or huge values, at once
+  { arbitrary: fc.record({ op: fc.constant('reuseAudio'), how: fc.constantFrom('detach', 'nan', 'loud') }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constant('framesWritten') }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('tick'), ms: fc.integer({ min: 0, max: 3 }) }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('gc') }), weight: 1 },
+);
+
+/** One writer with an audio track (or a faulty `audio` option). */
+export const writerAudioCaseSpec = fc.record({
+  m: fc.constant('writerAudio'),
+  open: audioOpener,
+  opts: goodOptions,
+  audio: audioSpec,
+  samplesKey: fc.constantFrom(...Array(30).fill(false), true), // audio.samples given to a VideoWriter
+  ops: fc.array(audioOpSpec, { minLength: 0, maxLength: 8 }),
+  finalClose: fc.constantFrom(true, true, true, false),
+});
+
 // ---------------------------------------------------------------- building real values
 
 /** The writer's frame as the case knows it (null where the options were not plain numbers). */
@@ -281,7 +329,7 @@ function buildWriterStream(s, ctx) {
 }
 
 /** The opener's options; `geo` is the frame they declare (when plain), `good` whether they must be accepted. */
-function buildOptions(spec, ctx, { forStream, format }) {
+function buildOptions(spec, ctx, { forStream, format, audio = null, formats = GOOD_FORMATS }) {
   if (spec.kind === 'value') return { v: value(spec.value, ctx), geo: null, good: false };
   const o = {};
   let geo = null;
@@ -294,7 +342,7 @@ function buildOptions(spec, ctx, { forStream, format }) {
     if (g.layout !== undefined) o.layout = g.layout;
     if (g.c !== undefined) o.channels = g.c;
     geo = { w: g.w, h: g.h, layout: g.layout ?? 'NCHW', c: g.c ?? 3 };
-    const codec = Object.hasOwn(GOOD_FORMATS, format) ? GOOD_FORMATS[format] : undefined;
+    const codec = Object.hasOwn(formats, format) ? formats[format] : undefined;
     if (codec === 'libx264') o.preset = 'ultrafast';
     if (codec === 'libvpx-vp9') o.extraOptions = { deadline: 'realtime', 'cpu-used': 8 };
     if (spec.extraOptions) o.extraOptions = { ...o.extraOptions, ...spec.extraOptions };
@@ -332,6 +380,7 @@ function buildOptions(spec, ctx, { forStream, format }) {
   if (spec.signal && !['never', 'later', 'timeout', 'aborted', 'reasonGetter', 'removeListener', 'addSync'].includes(spec.signal.kind)) good = false;
   if (spec.onProgress && spec.onProgress.kind === 'value') good = false;
   if (spec.kind === 'good' && forStream && spec.end === false) ctx.streamEnded = false;
+  if (audio) o.audio = audio.v;
   const w = wrapObject(o, spec.wrap, ctx);
   return { v: w.v, geo, good: good && w.keeps };
 }
@@ -458,6 +507,7 @@ function judgeRejection(ctx, label, err) {
  * rejecting as `meta.kind` allows. Returns the judged settlement (a Promise that never rejects).
  */
 function call(ctx, label, fn, meta = {}) {
+  meta.endedBefore = ctx.closeCalled || ctx.abortCalled; // (re-entrant code may end it during the call)
   let p;
   try {
     p = fn();
@@ -483,14 +533,21 @@ function onResolved(ctx, label, meta, v, calledAfterEnd) {
   switch (meta.kind) {
     case 'open':
       if (!(v instanceof VideoWriter)) fail(ctx, `${label}: resolved with ${brief(v)}, not a VideoWriter`);
+      if (meta.audioMustFail) fail(ctx, `${label}: the opener accepted an audio option the contract refuses${meta.audioCodes ? ` (${[...meta.audioCodes].join(' or ')})` : ''}`, meta.audioWhat);
       break;
     case 'write':
       if (v !== undefined) fail(ctx, `${label}: resolved with ${brief(v)}`);
       if (calledAfterEnd) fail(ctx, `${label}: write() after close()/abort() resolved`);
       break;
-    case 'writeAudio':
-      fail(ctx, `${label}: writeAudio() on a writer without audio resolved`);
+    case 'writeAudio': {
+      if (!ctx.audioCh) { fail(ctx, `${label}: writeAudio() on a writer without audio resolved`); break; }
+      const x = meta.expect;
+      if (v !== undefined) fail(ctx, `${label}: writeAudio() resolved with ${brief(v)}`);
+      if (meta.endedBefore) fail(ctx, `${label}: writeAudio() after close()/abort() resolved`);
+      else if (x?.state) fail(ctx, `${label}: writeAudio() resolved although its samples' getter closed or aborted the writer`);
+      else if (x === 'any' || (typeof x === 'object' && !x.orOk)) fail(ctx, `${label}: writeAudio() accepted samples the contract refuses (${x === 'any' ? 'a random value' : x.codes?.join(' or ') ?? 'a getter threw'})`, JSON.stringify(x));
       break;
+    }
     case 'abort':
       if (v !== undefined) fail(ctx, `${label}: abort() resolved with ${brief(v)}`);
       break;
@@ -499,6 +556,12 @@ function onResolved(ctx, label, meta, v, calledAfterEnd) {
       const w = ctx.w;
       if (meta.framesAtCall === 0) fail(ctx, `${label}: close() with no frames written resolved`);
       if (!v || typeof v !== 'object') { fail(ctx, `${label}: close() resolved with ${brief(v)}`); break; }
+      const badCodec = audioCodecVerdict(v, ctx.audioExpect);
+      if (badCodec) fail(ctx, `${label}: ${badCodec}`, JSON.stringify(v).slice(0, 200));
+      if (meta.first && ctx.audioOutcome?.must && !ctx.wild) {
+        const bad = probeVerdict(ctx.open.how === 'toBuffer' ? v.buffer : ctx.open.how === 'toFile' ? ctx.destFile : null, ctx.format, ctx.audioTrack.track, ctx.audioOutcome.encoder, ctx.audioFrames);
+        if (bad) fail(ctx, `${label}: ${bad}`);
+      }
       if (!(v.bytes > 0) || typeof v.format !== 'string' || typeof v.codec !== 'string' || typeof v.pixelFormat !== 'string') fail(ctx, `${label}: close() result lacks bytes/format/codec/pixelFormat`, JSON.stringify(v).slice(0, 200));
       if (w && v.frames !== w.framesWritten) fail(ctx, `${label}: close() result.frames ≠ framesWritten`, `${v.frames} vs ${w.framesWritten}`);
       if (ctx.open.how === 'toBuffer' && !(Buffer.isBuffer(v.buffer) && v.buffer.length === v.bytes)) fail(ctx, `${label}: toBuffer close() without a buffer of result.bytes`, `${v.buffer?.length} vs ${v.bytes}`);
@@ -519,15 +582,38 @@ function onRejected(ctx, label, meta, e, calledAfterEnd) {
   const code = ctx.isUserThrown(e) ? 'user' : e.code;
   if (meta.kind === 'abort') return fail(ctx, `${label}: abort() rejected`, brief(e));
   if (meta.kind === 'open' && meta.good && code !== 'ABORT_ERR' && code !== 'user') return fail(ctx, `${label}: the opener refused valid options (${code})`, brief(e));
+  if (meta.kind === 'open' && meta.audioCodes && !meta.audioCodes.has(code) && code !== 'ABORT_ERR' && code !== 'user') return fail(ctx, `${label}: refused the audio option with ${code}, not ${[...meta.audioCodes].join(' or ')}`, `${brief(e)}; ${meta.audioWhat}`);
   if (meta.kind === 'write' && meta.valid && ARG_CODES.has(code)) return fail(ctx, `${label}: valid frames refused (${code})`, brief(e));
+  if (ctx.strict && !ctx.wild && !ctx.abortCalled && !meta.endedBefore && !calledAfterEnd && code !== 'user' && code !== 'ABORT_ERR') {
+    // a writer with a valid track, given valid calls (and refused ones): nothing of it fails
+    const valid = (meta.kind === 'write' && meta.valid) || (meta.kind === 'writeAudio' && meta.expect === 'ok') || (meta.kind === 'close' && meta.first && meta.framesAtCall > 0);
+    if (valid) { ctx.strict = false; return fail(ctx, `${label}: a writer with a valid audio track, given valid samples and frames, failed (${meta.kind} rejected with ${code})`, brief(e)); }
+  }
+  if (meta.kind === 'writeAudio' && ctx.audioCh) return judgeAudioRejection(ctx, label, meta, e, code, calledAfterEnd);
   // (a writer that failed rejects every later call with its failure)
   if (meta.kind === 'writeAudio' && code !== 'ERR_INVALID_STATE' && code !== 'user' && !ctx.mayEnd) return fail(ctx, `${label}: writeAudio() rejected with ${code}, not ERR_INVALID_STATE`, brief(e));
   if ((meta.kind === 'write' || meta.kind === 'close') && code === 'ERR_INVALID_STATE') {
     const noFrames = meta.kind === 'close' && meta.framesAtCall === 0;
     if (!noFrames && !ctx.mayEnd && !ctx.closeCalled && !ctx.abortCalled) fail(ctx, `${label}: ERR_INVALID_STATE from a writer never closed, aborted or failed`, brief(e));
   }
-  if ((meta.kind === 'write' || meta.kind === 'close') && !ARG_CODES.has(code) && code !== 'ERR_INVALID_STATE') ctx.mayEnd = true; // it failed
+  if ((meta.kind === 'write' || meta.kind === 'close') && !ARG_CODES.has(code) && code !== 'ERR_INVALID_STATE') ctx.mayEnd = ctx.failed = true; // it failed
   if (meta.kind === 'close') ctx.closeError = e;
+}
+
+/** A writeAudio() of a writer with an audio track rejected (code: 'user' for user code's values). */
+function judgeAudioRejection(ctx, label, meta, e, code, calledAfterEnd) {
+  const lenient = ctx.wild || ctx.failed; // the writer may have ended or failed on its own
+  if (!ARG_CODES.has(code) && code !== 'ERR_INVALID_STATE' && code !== 'ABORT_ERR' && code !== 'user') ctx.mayEnd = ctx.failed = true;
+  if (meta.endedBefore) {
+    if (code !== 'ERR_INVALID_STATE' && !lenient) fail(ctx, `${label}: writeAudio() after close()/abort() rejected with ${code}, not ERR_INVALID_STATE`, brief(e));
+    return;
+  }
+  const verdict = samplesVerdict(meta.expect, e, code);
+  if (verdict === null) return;
+  if (code === 'ABORT_ERR' && (ctx.abortCalled || ctx.cleanupAbort)) return; // pending when abort() came
+  if (code === 'ERR_INVALID_STATE' && calledAfterEnd) return; // closed or aborted while its samples were read
+  if (lenient && !ARG_CODES.has(code)) return; // (argument errors do not depend on the writer's state)
+  fail(ctx, `${label}: ${verdict}`, brief(e));
 }
 
 /** What a re-entrant user callback (or an op) does to the writer. */
@@ -546,12 +632,20 @@ function act(ctx, what, origin) {
     }
     case 'write': return call(ctx, label, () => w.write(goodFrame(ctx)), { kind: 'write', valid: true });
     case 'writeBad': return call(ctx, label, () => w.write(new Uint8Array(1)), { kind: 'write' });
-    case 'writeAudio': return call(ctx, label, () => w.writeAudio(new Float32Array(8)), { kind: 'writeAudio' });
+    case 'writeAudio': {
+      if (!ctx.audioCh) return call(ctx, label, () => w.writeAudio(new Float32Array(8)), { kind: 'writeAudio' });
+      return call(ctx, label, () => w.writeAudio(new Float32Array(ctx.audioCh * 32).fill(0.1)), { kind: 'writeAudio', expect: 'ok' });
+    }
+    case 'writeAudioBad': {
+      const bad = new Float32Array((ctx.audioCh ?? 1) * 4);
+      bad[bad.length - 1] = NaN;
+      return call(ctx, label, () => w.writeAudio(bad), { kind: 'writeAudio', expect: { codes: ['ERR_INVALID_ARG_VALUE'] } });
+    }
     case 'framesWritten': return checkFramesWritten(ctx, label);
     case 'dispose': ctx.abortCalled = true; ctx.mayEnd = true; return call(ctx, label, () => w[Symbol.asyncDispose](), { kind: 'abort' });
     case 'writableEnd': {
       ctx.closeRequested = true; // (the Writable's final() calls close() once its writes are done)
-      ctx.mayEnd = true;
+      ctx.mayEnd = ctx.wild = true;
       let s;
       try { s = w.writable(); } catch (e) { return fail(ctx, `${label}: writable() threw`, brief(e)); }
       s.on('error', () => {});
@@ -580,8 +674,9 @@ function doClose(ctx, label) {
   let p;
   try { p = w.close(); } catch (e) { fail(ctx, `${label} threw synchronously`, brief(e)); return Promise.resolve({}); }
   if (ctx.closePromise && p !== ctx.closePromise) fail(ctx, `${label}: a later close() returned another Promise`);
+  const first = !ctx.closePromise;
   ctx.closePromise ??= p;
-  return call(ctx, label, () => p, { kind: 'close', framesAtCall: w.framesWritten });
+  return call(ctx, label, () => p, { kind: 'close', framesAtCall: w.framesWritten, first });
 }
 
 async function settle(ctx, entry, label) {
@@ -616,6 +711,7 @@ async function runOp(ctx, op, i) {
     case 'write': {
       let f;
       try { f = buildFrames(op.frames, ctx); } catch (e) { fail(ctx, 'fuzz harness: could not build the frames', e?.stack); return; }
+      if (op.frames.t === 'spoof' || op.frames.t === 'cuda') ctx.wild = true; // (a coded refusal may end the writer)
       const entry = call(ctx, label, () => w.write(f.v), { kind: 'write', valid: f.valid });
       ctx.lastWrite = { entry, data: f.data };
       if (ctx.afterCall) { const after = ctx.afterCall; ctx.afterCall = null; try { after(); } catch { /* resize refused */ } }
@@ -635,6 +731,23 @@ async function runOp(ctx, op, i) {
     case 'writeAudio': {
       const s = op.samples === 'float32' ? new Float32Array(16) : op.samples === 'planar' ? [new Float32Array(8), new Float32Array(8)] : value(op.samples, ctx);
       await settle(ctx, call(ctx, label, () => w.writeAudio(s), { kind: 'writeAudio' }), label);
+      return;
+    }
+    case 'audio': {
+      let b;
+      try { b = buildSamples(op.samples, ctx.audioCh ?? 2, ctx, { act: (a) => act(ctx, a, 'samples getter') }); } catch (e) { fail(ctx, 'fuzz harness: could not build the samples', e?.stack); return; }
+      if (b.expect === 'loud') ctx.wild = true; // (an encoder may fail on them)
+      const entry = call(ctx, label, () => w.writeAudio(b.v), { kind: 'writeAudio', expect: b.expect });
+      if (b.expect === 'ok' && !b.reenters) { ctx.lastAudio = b.v; ctx.audioFrames += b.frames; }
+      if (op.awaited) await settle(ctx, entry, label);
+      return;
+    }
+    case 'reuseAudio': {
+      // the samples were copied at the call: what the caller does with them next changes nothing
+      const v = ctx.lastAudio;
+      if (!v) return;
+      if (op.how === 'detach') detachAll(v);
+      else for (const f of ArrayBuffer.isView(v) ? [v] : v) try { f.fill(op.how === 'nan' ? NaN : 1e10); } catch { /* detached by an earlier reuse */ }
       return;
     }
     case 'framesWritten': checkFramesWritten(ctx, label); return;
@@ -697,8 +810,33 @@ function doCloseWith(ctx, label, args) {
   let p;
   try { p = w.close(...args); } catch (e) { fail(ctx, `${label} threw synchronously`, brief(e)); return Promise.resolve({}); }
   if (ctx.closePromise && p !== ctx.closePromise) fail(ctx, `${label}: a later close() returned another Promise`);
+  const first = !ctx.closePromise;
   ctx.closePromise ??= p;
-  return call(ctx, label, () => p, { kind: 'close', framesAtCall: w.framesWritten });
+  return call(ctx, label, () => p, { kind: 'close', framesAtCall: w.framesWritten, first });
+}
+
+/**
+ * The opener's judgement for a writer with an `audio` option, and what the case expects of the writer:
+ * a faulty option must be refused (with its code, when the rest is valid); a valid track the container
+ * holds must open (`good`), and then a writer given valid calls must close (`ctx.strict`).
+ */
+function audioOpenMeta(ctx, audio, format, videoGood, spec) {
+  ctx.audioTrack = audio;
+  ctx.wild = ctx.mayEnd; // a signal, a callback that throws, a stream that fails or calls back: it may end by itself
+  const meta = { kind: 'open', good: false, audioWhat: JSON.stringify(spec, (k, v) => (typeof v === 'bigint' ? `${v}n` : v)).slice(0, 300) };
+  if (audio.none) return { ...meta, good: videoGood };
+  ctx.audioExpect = 'unknown';
+  if (audio.lenient || format === null) { ctx.wild = true; return meta; }
+  const outcome = trackOutcome(format, audio.track);
+  const faults = [...audio.parse, ...audio.open];
+  // a getter that throws, or a faulty value: never opens (a getter is read whatever the rest holds)
+  if (audio.user) return { ...meta, audioMustFail: true };
+  if (faults.length) return { ...meta, audioMustFail: true, audioCodes: videoGood ? new Set([...faults, ...(outcome.codes ?? [])]) : null };
+  if (outcome.codes) return { ...meta, audioMustFail: true, audioCodes: videoGood ? new Set(outcome.codes) : null };
+  ctx.audioOutcome = outcome;
+  if (outcome.encoder) ctx.audioExpect = outcome.encoder;
+  ctx.strict = videoGood && outcome.must === true && !ctx.wild;
+  return { ...meta, good: videoGood && outcome.must === true };
 }
 
 /** Runs one writer case (for cases.mjs's runCase); `allowFile` names the one file it may leave. */
@@ -707,6 +845,8 @@ export async function runWriterCall(spec, ctx, allowFile) {
     w: null, geo: null, failures: [], pending: [], abortCauses: new Set([undefined]), mayEnd: false, closeCalled: false, abortCalled: false, closeRequested: false, endRequested: false,
     closePromise: null, closedOk: false, lastFramesWritten: 0, fills: 1, lastData: null, lastWrite: null, afterCall: null, hang: null,
     open: spec.open, destFile: null, counter: null, streamEnded: true, closeError: null, anyCause: false,
+    // the audio track: its channels once open, what close() must report, and what the case knows of the writer
+    audioCh: null, audioTrack: null, audioOutcome: null, audioExpect: null, audioFrames: 0, lastAudio: null, format: null, strict: false, wild: false, failed: false, cleanupAbort: false,
   });
   let entry;
   const o = spec.open;
@@ -737,12 +877,16 @@ export async function runWriterCall(spec, ctx, allowFile) {
         streamGood = ['collect', 'collectSmallHwm', 'slow', 'passThrough', 'whatwg', 'whatwgSmallHwm', 'reenter', 'reenterWeb'].includes(o.stream.kind) || (o.stream.kind === 'eager' && o.stream.drain !== 'never');
         if (!streamGood || o.stream.kind === 'reenter' || o.stream.kind === 'reenterWeb') ctx.mayEnd = true;
       }
-      const opts = buildOptions(spec.opts, ctx, { forStream: o.how === 'toStream', format });
+      const audio = spec.audio ? buildAudio(spec.audio, ctx, { samplesKey: spec.samplesKey }) : null;
+      const formats = audio ? AUDIO_FORMATS : GOOD_FORMATS;
+      const opts = buildOptions(spec.opts, ctx, { forStream: o.how === 'toStream', format, audio, formats });
       ctx.geo = opts.geo;
+      ctx.format = format;
       const destGood = o.how !== 'toFile' || o.dest.fz === 'good';
-      const good = opts.good && streamGood && destGood && format !== null && Object.hasOwn(GOOD_FORMATS, format);
+      const good = opts.good && streamGood && destGood && format !== null && Object.hasOwn(formats, format);
+      const meta = audio ? audioOpenMeta(ctx, audio, format, good, spec.audio) : { kind: 'open', good };
       const method = o.how;
-      entry = call(ctx, label, () => (method === 'toFile' ? VideoWriter.toFile(target, opts.v) : method === 'toBuffer' ? VideoWriter.toBuffer(format ?? value(o.format, ctx), opts.v) : VideoWriter.toStream(target, format ?? value(o.format, ctx), opts.v)), { kind: 'open', good });
+      entry = call(ctx, label, () => (method === 'toFile' ? VideoWriter.toFile(target, opts.v) : method === 'toBuffer' ? VideoWriter.toBuffer(format ?? value(o.format, ctx), opts.v) : VideoWriter.toStream(target, format ?? value(o.format, ctx), opts.v)), meta);
     }
   } catch (e) {
     return { failure: { sig: 'fuzz harness: could not build the case', detail: String(e?.stack ?? e).slice(0, 400) } };
@@ -751,11 +895,13 @@ export async function runWriterCall(spec, ctx, allowFile) {
   let outcome;
   if (opened && opened.value instanceof VideoWriter) {
     ctx.w = opened.value;
+    if (ctx.audioTrack && !ctx.audioTrack.none) ctx.audioCh = ctx.audioTrack.track?.channels ?? null;
     for (let i = 0; i < spec.ops.length && !ctx.hang; i++) await runOp(ctx, spec.ops[i], i);
     if (spec.finalClose && !ctx.hang && !ctx.closeCalled && !ctx.abortCalled && !ctx.closeRequested && !ctx.endRequested) await settle(ctx, doClose(ctx, 'final close'), 'final close');
     // a close() made by the Writable (its final()) is seen through the Promise every close() returns
     else if ((ctx.closeCalled || ctx.closeRequested) && !ctx.closePromise && !ctx.hang) await settle(ctx, doClose(ctx, 'close after the Writable ended'), 'close after the Writable ended');
     // every writer ends aborted (a no-op once closed): abort() resolves once the output is discarded
+    ctx.cleanupAbort = true;
     if (!ctx.hang) await settle(ctx, call(ctx, 'cleanup abort', () => ctx.w.abort(), { kind: 'abort' }), 'cleanup abort');
     outcome = ctx.closedOk ? 'ok' : ctx.closeError ? `close-${ctx.isUserThrown(ctx.closeError) ? 'user' : ctx.closeError.code}` : ctx.abortCalled || ctx.endRequested ? 'aborted' : 'unclosed';
   } else if (opened && opened.error !== undefined) {
@@ -767,7 +913,7 @@ export async function runWriterCall(spec, ctx, allowFile) {
   if (!ctx.hang) {
     for (let i = 0; i < ctx.pending.length && !ctx.hang; i++) await settle(ctx, ctx.pending[i], ctx.pending[i].label);
   }
-  const name = o.how === 'args' ? `w.args.${o.method}` : `w.${o.how}`;
+  const name = o.how === 'args' ? `w.args.${o.method}` : `${spec.audio ? 'aw' : 'w'}.${o.how}`;
   if (ctx.hang) return { failure: { sig: `${name}: hang: ${ctx.hang.replace(/op\d+\./, 'op.')}`, detail: ctx.hang }, hang: true };
   if (ctx.failures.length) {
     const f = ctx.failures[0];

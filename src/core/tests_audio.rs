@@ -260,3 +260,71 @@ fn mpegts_refuses_what_it_would_write_as_private_data() {
     .unwrap_err();
     assert_eq!(e.code, ErrorCode::Encode);
 }
+
+#[test]
+fn a_resampled_track_keeps_every_sample_however_short() {
+    // swresample's flush gave back nothing of an input shorter than its filter: 32 samples at 96 kHz were
+    // lost on the way to 48 kHz. The track has round(n × out / in) samples, never more.
+    use crate::core::convert::resample::Resampler;
+    use ffmpeg_next::ffi;
+    // SAFETY: a zeroed layout filled by FFmpeg with the default mono layout.
+    let mut layout: ffi::AVChannelLayout = unsafe { std::mem::zeroed() };
+    unsafe { ffi::av_channel_layout_default(&mut layout, 1) };
+    for (n, from, to) in
+        [(8usize, 96000, 48000), (32, 96000, 48000), (200, 96000, 48000), (5, 44100, 48000), (1000, 48000, 48000)]
+    {
+        let mut r = Resampler::new(from, &layout, ffi::AVSampleFormat::AV_SAMPLE_FMT_FLTP, to).unwrap();
+        r.push(&vec![0.3f32; n]).unwrap();
+        r.flush().unwrap();
+        let expected = ((n as u64 * to as u64 + from as u64 / 2) / from as u64) as usize;
+        assert_eq!(r.queued(), expected, "{n} samples at {from} Hz → {to} Hz");
+    }
+}
+
+#[test]
+fn loud_samples_are_clipped_not_fed_to_the_encoders() {
+    // libmp3lame aborted the process (an assertion) on samples of 1e6; FFmpeg's aac looped for ever on one
+    // of 1e8. Clipped first, they encode as full-scale samples do.
+    for (format, codec) in [("avi", "libmp3lame"), ("mp4", "aac"), ("webm", "libopus")] {
+        let mut loud = tone(48000, 1, 0.1);
+        let mut full = loud.clone();
+        for (i, s) in [(5usize, 1e8f32), (700, -1e10), (2000, 1e6), (3000, 1.5)] {
+            loud[i] = s;
+            full[i] = s.clamp(-1.0, 1.0);
+        }
+        let (_, a) = encode_with_audio(format, audio(48000, 1, Some(codec)), loud, 3).unwrap();
+        let (_, b) = encode_with_audio(format, audio(48000, 1, Some(codec)), full, 3).unwrap();
+        assert!(a == b, "{codec}: loud samples encode as clipped ones");
+    }
+    // Float PCM keeps them.
+    let loud = vec![2.0f32; 480];
+    let (_, a) = encode_with_audio("mkv", audio(48000, 1, Some("pcm_f32le")), loud, 3).unwrap();
+    let (_, b) = encode_with_audio("mkv", audio(48000, 1, Some("pcm_f32le")), vec![1.0f32; 480], 3).unwrap();
+    assert!(a != b, "pcm_f32le stores 2.0 as it is");
+}
+
+#[test]
+fn a_layout_option_of_another_channel_count_is_refused() {
+    // It crashed: the resampler was made for `channels`, the encoder's frames for the option's layout.
+    for codec in ["aac", "libopus", "pcm_s16le"] {
+        let mut a = audio(48000, 2, Some(codec));
+        a.extra = vec![("ch_layout".into(), OptionValue::Str("mono".into()))];
+        let e = encode_with_audio("mkv", a, Vec::new(), 2).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidOption, "{codec}: {}", e.message);
+        assert!(e.message.contains("1 channels, but audio.channels is 2"), "{}", e.message);
+    }
+    // A layout of the same count is the caller's to choose.
+    let mut a = audio(48000, 2, Some("pcm_s16le"));
+    a.extra = vec![("ch_layout".into(), OptionValue::Str("downmix".into()))];
+    assert!(encode_with_audio("mkv", a, tone(48000, 2, 0.1), 2).is_ok());
+}
+
+#[test]
+fn opus_takes_every_channel_count_up_to_8() {
+    // 3 and 4 channels were refused: FFmpeg's default layouts (2.1, 4.0) are not Opus's (3.0, quad).
+    for channels in 1..=8 {
+        let (summary, _) =
+            encode_with_audio("webm", audio(48000, channels, None), tone(48000, channels, 0.1), 2).unwrap();
+        assert_eq!(summary.audio_codec.as_deref(), Some("libopus"), "{channels} channels");
+    }
+}

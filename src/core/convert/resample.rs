@@ -6,6 +6,10 @@
 //! format, layout and rate (it holds back a few samples of filter delay until [`Resampler::flush`]);
 //! an `AVAudioFifo` collects what it gives until a whole frame is there. Nothing is dithered, so the
 //! same samples give the same bytes.
+//!
+//! The end: swresample's flush gives back nothing of an input shorter than its filter (32 samples at
+//! 96 kHz → 48 kHz came out as 0: a short track was lost). So the flush feeds silence after the last
+//! sample and keeps exactly round(samples × out_rate / in_rate) samples in all.
 
 use std::ffi::c_void;
 use std::ptr;
@@ -23,6 +27,13 @@ pub struct Resampler {
     channels: usize,
     /// swresample's output before it goes into the FIFO: one buffer per plane.
     scratch: Vec<Vec<u8>>,
+    in_rate: u32,
+    out_rate: u32,
+    /// Samples (per channel) pushed, and put into the FIFO.
+    pushed: u64,
+    queued_total: u64,
+    /// At the flush: the samples the whole track has at the output rate; nothing beyond is queued.
+    limit: Option<u64>,
 }
 
 // SAFETY: the SwrContext and the FIFO are owned by this value alone and used from one thread at a time.
@@ -72,7 +83,18 @@ impl Resampler {
         }
         // SAFETY: a plain query.
         let planar = unsafe { ffi::av_sample_fmt_is_planar(format) } != 0;
-        Ok(Resampler { swr, fifo, format, channels, scratch: vec![Vec::new(); if planar { channels } else { 1 }] })
+        Ok(Resampler {
+            swr,
+            fifo,
+            format,
+            channels,
+            scratch: vec![Vec::new(); if planar { channels } else { 1 }],
+            in_rate,
+            out_rate,
+            pushed: 0,
+            queued_total: 0,
+            limit: None,
+        })
     }
 
     /// Samples (per channel) waiting for the encoder.
@@ -84,12 +106,19 @@ impl Resampler {
     /// Converts interleaved samples (`channels` × n values) and queues them.
     pub fn push(&mut self, interleaved: &[f32]) -> Result<()> {
         let count = interleaved.len() / self.channels;
+        self.pushed += count as u64;
         let input = [interleaved.as_ptr().cast::<u8>()];
         self.convert(input.as_ptr(), count)
     }
 
     /// Queues what swresample still holds (its filter delay): after the last [`Resampler::push`].
     pub fn flush(&mut self) -> Result<()> {
+        let total = (self.pushed as u128 * self.out_rate as u128 + self.in_rate as u128 / 2) / self.in_rate as u128;
+        self.limit = Some(total as u64);
+        // Silence after the end, enough for any filter, so that swresample gives back every sample it holds.
+        let silence = vec![0f32; 1024 * self.channels];
+        let input = [silence.as_ptr().cast::<u8>()];
+        self.convert(input.as_ptr(), 1024)?;
         self.convert(ptr::null(), 0)
     }
 
@@ -128,7 +157,12 @@ impl Resampler {
             if made < 0 {
                 return Err(failure("cannot resample the audio", made));
             }
+            let made = match self.limit {
+                Some(limit) => made.min(limit.saturating_sub(self.queued_total) as i32),
+                None => made,
+            };
             if made > 0 {
+                self.queued_total += made as u64;
                 // SAFETY: `planes` hold `made` converted samples; the FIFO grows as needed.
                 let ret =
                     unsafe { ffi::av_audio_fifo_write(self.fifo, planes.as_mut_ptr().cast::<*mut c_void>(), made) };

@@ -54,6 +54,10 @@ pub struct AudioEncoder {
     /// Added to every packet's timestamps when the container cannot signal the priming.
     shift: Option<i64>,
     frame: frame::Audio,
+    /// Samples are clipped to [-1, 1] first (see [`AudioEncoder::write`]); float PCM keeps them.
+    clips: bool,
+    /// The clipped samples of the last write.
+    clipped: Vec<f32>,
 }
 
 impl AudioEncoder {
@@ -80,7 +84,7 @@ impl AudioEncoder {
                 ),
             ));
         }
-        let layout = channel_layout(raw_codec, &codec_name, settings.channels)?;
+        let mut layout = channel_layout(raw_codec, &codec_name, settings.channels)?;
         let rate = sample_rate(raw_codec, settings.sample_rate);
         let format = sample_format(raw_codec);
 
@@ -104,7 +108,19 @@ impl AudioEncoder {
                 (*raw).flags |= ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
             }
             apply_audio_options(raw, &codec_name, &settings.extra)?;
-            // extraOptions may set the rate (`ar`) or the sample format (`sample_fmt`): read them back.
+            // extraOptions may set the rate (`ar`), the sample format (`sample_fmt`) or the layout
+            // (`ch_layout`): read them back. A layout of another channel count would not describe the
+            // samples given (the frames would be made for one count and filled for the other).
+            if (*raw).ch_layout.nb_channels != settings.channels as i32 {
+                return Err(EncodeError::invalid_option(format!(
+                    "audio.extraOptions sets a channel layout of {} channels, but audio.channels is {}: give a layout of {} channels, or change audio.channels",
+                    (*raw).ch_layout.nb_channels, settings.channels, settings.channels
+                )));
+            }
+            let ret = ffi::av_channel_layout_copy(&mut layout, &(*raw).ch_layout);
+            if ret < 0 {
+                return Err(ffmpeg_failure(ErrorCode::Encode, "cannot copy the channel layout", ret, log));
+            }
             (*raw).time_base = Rational::new(1, (*raw).sample_rate).into();
             ((*raw).sample_rate as u32, (*raw).sample_fmt)
         };
@@ -135,6 +151,14 @@ impl AudioEncoder {
             keeps_priming: signals_priming(&container_name, raw_codec.id),
             shift: None,
             frame: frame::Audio::empty(),
+            clips: !matches!(
+                raw_codec.id,
+                ffi::AVCodecID::AV_CODEC_ID_PCM_F32LE
+                    | ffi::AVCodecID::AV_CODEC_ID_PCM_F32BE
+                    | ffi::AVCodecID::AV_CODEC_ID_PCM_F64LE
+                    | ffi::AVCodecID::AV_CODEC_ID_PCM_F64BE
+            ),
+            clipped: Vec::new(),
         })
     }
 
@@ -167,7 +191,11 @@ impl AudioEncoder {
         self.samples_in
     }
 
-    /// Encodes interleaved samples (`channels` × n, n ≥ 0); every packet ready goes to `on_packet`.
+    /// Encodes interleaved samples (`channels` × n, n ≥ 0, finite); every packet ready goes to `on_packet`.
+    ///
+    /// Samples are clipped to [-1, 1], as a sound card would: the encoders take no more (libmp3lame
+    /// aborts the process on an assertion for samples of ±1e6, FFmpeg's aac loops for ever on one of
+    /// 1e8), and a louder sample has no meaning in any of them. Float PCM keeps what it is given.
     pub fn write(
         &mut self,
         interleaved: &[f32],
@@ -175,7 +203,13 @@ impl AudioEncoder {
         on_packet: &mut dyn FnMut(&mut Packet) -> Result<()>,
     ) -> Result<()> {
         debug_assert_eq!(interleaved.len() % self.channels, 0);
-        self.resampler.push(interleaved)?;
+        if self.clips && interleaved.iter().any(|s| !(-1.0..=1.0).contains(s)) {
+            self.clipped.clear();
+            self.clipped.extend(interleaved.iter().map(|s| s.clamp(-1.0, 1.0)));
+            self.resampler.push(&self.clipped)?;
+        } else {
+            self.resampler.push(interleaved)?;
+        }
         self.samples_in += (interleaved.len() / self.channels) as u64;
         while self.resampler.queued() >= self.frame_size {
             self.send_queued(self.frame_size, log, on_packet)?;
@@ -330,6 +364,15 @@ fn channel_layout(codec: &ffi::AVCodec, name: &str, channels: u32) -> Result<ffi
     // SAFETY: AVChannelLayout is plain data; the default layout of a count is a native-order mask.
     let mut layout: ffi::AVChannelLayout = unsafe { std::mem::zeroed() };
     unsafe { ffi::av_channel_layout_default(&mut layout, channels as i32) };
+    // Opus's multichannel mapping takes Vorbis's layouts, which for 3 and 4 channels are not FFmpeg's
+    // defaults (2.1 and 4.0 were refused: "Invalid channel layout 2.1 for specified mapping family -1").
+    if codec.id == ffi::AVCodecID::AV_CODEC_ID_OPUS && (channels == 3 || channels == 4) {
+        let name = crate::core::ffmpeg::util::cstring(if channels == 3 { "3.0" } else { "quad" });
+        // SAFETY: `layout` is a plain layout (native order, nothing allocated) overwritten from a known name.
+        let ret = unsafe { ffi::av_channel_layout_from_string(&mut layout, name.as_ptr()) };
+        debug_assert_eq!(ret, 0);
+        return Ok(layout);
+    }
     let listed = listed_layouts(codec);
     if listed.is_empty() {
         if channels == 0 || channels > MAX_CHANNELS {

@@ -5,7 +5,7 @@
 
 use crate::core::{first_non_finite, AudioSettings, EncodeError, ErrorCode, MAX_CHANNELS, MAX_SAMPLE_RATE};
 
-use super::options::{extra_options, optional_string};
+use super::options::extra_options;
 use crate::js::errors::Failure;
 use crate::js::node_api::JsVal;
 
@@ -51,10 +51,12 @@ pub fn parse(audio: JsVal, with_samples: bool) -> Result<Option<AudioOption>, Fa
     let sample_rate =
         integer(audio.get("sampleRate")?, "audio.sampleRate", 1, MAX_SAMPLE_RATE as u64, "samples per second")? as u32;
     let channels = channel_count(audio.get("channels")?)?;
-    let codec = optional_string(audio, "codec").map_err(|_| {
-        let v = audio.get("codec").map(|v| v.describe_type()).unwrap_or_default();
-        failure(ErrorCode::InvalidArgType, format!("audio.codec must be a string, got {v}"))
-    })?;
+    let codec = match audio.get("codec")? {
+        v if v.is_nullish() => None,
+        v => Some(v.string().ok_or_else(|| {
+            failure(ErrorCode::InvalidArgType, format!("audio.codec must be a string, got {}", v.describe_type()))
+        })?),
+    };
     let bit_rate = match audio.get("bitRate")? {
         v if v.is_nullish() => None,
         v => Some(integer(v, "audio.bitRate", 1, 10_000_000, "bits per second")?),
@@ -90,8 +92,7 @@ pub fn samples(given: JsVal, channels: u32, name: &str) -> Result<Vec<f32>, Fail
             ),
         )
     };
-    let interleaved = if given.is_array() {
-        let arrays = given.elements()?;
+    let interleaved = if let Some(arrays) = planes_of(given, name)? {
         let mut planes = Vec::with_capacity(arrays.len());
         for (c, array) in arrays.iter().enumerate() {
             planes.push(float32(*array, &format!("{name}[{c}]")).map_err(|e| match e {
@@ -160,6 +161,36 @@ fn not_finite(at: String, value: f32) -> Failure {
         ErrorCode::InvalidArgValue,
         format!("{at} is {value}: samples must be finite numbers, in [-1, 1]; nothing of this call was written"),
     )
+}
+
+/// The channel arrays of planar samples (an Array), or `None` for what may be interleaved samples.
+/// What only looks like one of the two (a Proxy of an Array or of a Float32Array, which Node-API does
+/// not see as either, or an array-like `{ length, 0: … }`) is refused here, saying so: its own
+/// description would name what it imitates.
+fn planes_of(given: JsVal, name: &str) -> Result<Option<Vec<JsVal>>, Failure> {
+    if given.is_array() {
+        return Ok(Some(given.elements()?));
+    }
+    if !given.is_object() || given.typed_array().is_some() {
+        return Ok(None);
+    }
+    let described = given.describe_type();
+    let looks_like = if described.ends_with("Array") {
+        format!(
+            "an object that only looks like a{} {described} (a Proxy of one, or an object inheriting its prototype)",
+            if described == "Array" { "n" } else { "" }
+        )
+    } else if given.get("length")?.number().is_some() {
+        format!("an array-like {described} (an object with a length, or a Proxy), not an Array")
+    } else {
+        return Ok(None);
+    };
+    Err(failure(
+        ErrorCode::InvalidArgType,
+        format!(
+            "{name} must be a Float32Array (interleaved) or an Array of Float32Array (one per channel), got {looks_like}: pass the array itself"
+        ),
+    ))
 }
 
 /// A Float32Array's values; `Err(None)` when `value` is not one, `Err(Some)` when it is detached.

@@ -145,7 +145,7 @@ pub fn extra_options(extra: JsVal, name: &str) -> Result<Vec<(String, OptionValu
     Ok(out)
 }
 
-pub fn optional_string(options: JsVal, key: &str) -> Result<Option<String>, Failure> {
+fn optional_string(options: JsVal, key: &str) -> Result<Option<String>, Failure> {
     let v = options.get(key)?;
     if v.is_nullish() {
         return Ok(None);
