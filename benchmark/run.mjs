@@ -6,6 +6,7 @@
 //
 // Every measurement is a fresh child process; the rows of one (size, preset) group are alternated
 // round-robin, run after run. See benchmark/README.md for what each row is and how to read the table.
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,11 +52,9 @@ function machine() {
   } catch { /* informational only */ }
   let addonLibs = '';
   try {
-    const node = fs.readdirSync(ROOT).find((f) => f.endsWith('.node'));
-    if (node) {
-      addonLibs = execFileSync('sh', ['-c', `ldd "${path.join(ROOT, node)}" | grep -E "libav(codec|format|util)|libswscale" || true`])
-        .toString().split('\n').map((l) => l.trim().split(' ')[0]).filter(Boolean).join(', ');
-    }
+    // The addon's own FFmpeg and x264 (the static build that ships, or the system's shared libraries).
+    const { versions } = createRequire(import.meta.url)(path.join(ROOT, 'index.js'));
+    addonLibs = `FFmpeg ${versions.ffmpeg} (${versions.ffmpegBuild})${versions.x264 ? `, x264 ${versions.x264}` : ''}`;
   } catch { /* informational only */ }
   return {
     host: os.hostname(),
