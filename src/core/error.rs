@@ -50,6 +50,16 @@ impl ErrorCode {
     }
 }
 
+/// A number as messages show it: as JavaScript writes it (`Infinity`, `NaN`), where Rust would write `inf`.
+pub fn number_text(n: f64) -> String {
+    match n {
+        n if n.is_nan() => "NaN".into(),
+        f64::INFINITY => "Infinity".into(),
+        f64::NEG_INFINITY => "-Infinity".into(),
+        n => n.to_string(),
+    }
+}
+
 /// An error of the core: a code, a message for people, and for I/O failures the underlying error.
 #[derive(Debug)]
 pub struct EncodeError {

@@ -27,7 +27,7 @@ pub use encoder::codec::VideoCodec;
 pub use encoder::hw_frames::{CudaContextHandle, CudaHwFrames};
 pub use encoder::rate::FrameRate;
 pub use encoder::settings::{AudioSettings, EncodeSettings, OptionValue, Preset};
-pub use error::{sys_error, EncodeError, ErrorCode, Result, SysCall};
+pub use error::{number_text, sys_error, EncodeError, ErrorCode, Result, SysCall};
 pub use ffmpeg::versions as ffmpeg_versions;
 pub use mux::container::Container;
 pub use picture::{FrameGeometry, InputPixels, Layout, RgbPicture};

@@ -7,7 +7,7 @@
 
 use ffmpeg_next::Rational;
 
-use crate::core::error::{EncodeError, ErrorCode, Result};
+use crate::core::error::{number_text, EncodeError, ErrorCode, Result};
 
 /// A positive frame rate `num/den` in lowest terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +21,7 @@ impl FrameRate {
         if !rate.is_finite() || rate <= 0.0 {
             return Err(EncodeError::new(
                 ErrorCode::OutOfRange,
-                format!("frameRate must be a finite number > 0, got {rate}"),
+                format!("frameRate must be a finite number > 0, got {}", number_text(rate)),
             ));
         }
         if !(1e-4..=1_000_000.0).contains(&rate) {
@@ -104,6 +104,12 @@ mod tests {
     fn non_positive_and_non_finite_are_out_of_range() {
         for r in [0.0, -1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             assert_eq!(FrameRate::from_f64(r).unwrap_err().code, ErrorCode::OutOfRange);
+        }
+        // Named as JavaScript writes them.
+        for (r, text) in [(f64::NAN, "got NaN"), (f64::INFINITY, "got Infinity"), (f64::NEG_INFINITY, "got -Infinity")]
+        {
+            let message = FrameRate::from_f64(r).unwrap_err().message;
+            assert!(message.ends_with(text), "{message}");
         }
     }
 }

@@ -3,7 +3,9 @@
 //! once (audio is small beside video, and a copy can never be detached under the encoder) and
 //! interleaved, so both forms give the same bytes.
 
-use crate::core::{first_non_finite, AudioSettings, EncodeError, ErrorCode, MAX_CHANNELS, MAX_SAMPLE_RATE};
+use crate::core::{
+    first_non_finite, number_text, AudioSettings, EncodeError, ErrorCode, MAX_CHANNELS, MAX_SAMPLE_RATE,
+};
 
 use super::options::extra_options;
 use crate::js::errors::Failure;
@@ -145,18 +147,8 @@ pub fn samples(given: JsVal, channels: u32, name: &str) -> Result<Vec<f32>, Fail
     Ok(interleaved)
 }
 
-/// A number as JavaScript writes it (Rust writes infinities as `inf`).
-fn js_number(n: f64) -> String {
-    match n {
-        n if n.is_nan() => "NaN".into(),
-        f64::INFINITY => "Infinity".into(),
-        f64::NEG_INFINITY => "-Infinity".into(),
-        n => n.to_string(),
-    }
-}
-
 fn not_finite(at: String, value: f32) -> Failure {
-    let value = js_number(value as f64);
+    let value = number_text(value as f64);
     failure(
         ErrorCode::InvalidArgValue,
         format!("{at} is {value}: samples must be finite numbers, in [-1, 1]; nothing of this call was written"),
@@ -219,7 +211,7 @@ fn channel_count(value: JsVal) -> Result<u32, Failure> {
     if n.fract() != 0.0 || !(1.0..=MAX_CHANNELS as f64).contains(&n) {
         return Err(failure(
             ErrorCode::InvalidArgValue,
-            format!("audio.channels must be an integer from 1 to {MAX_CHANNELS}, got {}", js_number(n)),
+            format!("audio.channels must be an integer from 1 to {MAX_CHANNELS}, got {}", number_text(n)),
         ));
     }
     Ok(n as u32)
@@ -236,7 +228,7 @@ fn integer(value: JsVal, name: &str, min: u64, max: u64, unit: &str) -> Result<u
     if n.fract() != 0.0 || !(min as f64..=max as f64).contains(&n) {
         return Err(failure(
             ErrorCode::OutOfRange,
-            format!("{name} must be an integer from {min} to {max} ({unit}), got {}", js_number(n)),
+            format!("{name} must be an integer from {min} to {max} ({unit}), got {}", number_text(n)),
         ));
     }
     Ok(n as u64)
