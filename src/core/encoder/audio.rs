@@ -25,7 +25,7 @@ use super::settings::AudioSettings;
 use crate::core::convert::resample::Resampler;
 use crate::core::error::{EncodeError, ErrorCode, Result};
 use crate::core::ffmpeg::log::LogCapture;
-use crate::core::ffmpeg::util::{ffmpeg_failure, text};
+use crate::core::ffmpeg::util::{cstring, ffmpeg_failure, terminated_list, text};
 use crate::core::mux::container::Container;
 
 /// Channels any audio track may have (what the encoders we ship take at most without a list: flac's 8).
@@ -136,7 +136,6 @@ impl AudioEncoder {
         let (frame_size, caps) = unsafe { ((*encoder.as_ptr()).frame_size, raw_codec.capabilities as u32) };
         let variable = caps & ffi::AV_CODEC_CAP_VARIABLE_FRAME_SIZE != 0 || frame_size <= 0;
         let resampler = Resampler::new(settings.sample_rate, &layout, format, rate)?;
-        let container_name = container.name();
         Ok(AudioEncoder {
             encoder,
             codec: ff_codec,
@@ -148,7 +147,7 @@ impl AudioEncoder {
             channels: settings.channels as usize,
             sent: 0,
             samples_in: 0,
-            keeps_priming: signals_priming(&container_name, raw_codec.id),
+            keeps_priming: signals_priming(container, raw_codec.id),
             shift: None,
             frame: frame::Audio::empty(),
             clips: !matches!(
@@ -312,12 +311,14 @@ impl AudioEncoder {
     }
 }
 
-/// See [Priming]: the muxers that take an audio track starting before 0 and tell players to skip it.
-fn signals_priming(muxer: &str, codec: ffi::AVCodecID) -> bool {
-    const EDIT_LISTS: [&str; 6] = ["mp4", "mov", "ipod", "3gp", "3g2", "psp"];
+/// See [Priming]: the muxers that take an audio track starting before 0 and tell players to skip it —
+/// the mov family's but ismv and f4v (no edit lists), Matroska's, and Ogg's for Opus.
+fn signals_priming(container: &Container, codec: ffi::AVCodecID) -> bool {
+    let muxer = container.name();
+    let edit_lists = container.is_mov_family() && !matches!(muxer.as_str(), "ismv" | "f4v");
     let pre_skip =
-        ["matroska", "webm"].contains(&muxer) || (codec == ffi::AVCodecID::AV_CODEC_ID_OPUS && muxer == "ogg");
-    EDIT_LISTS.contains(&muxer) || pre_skip
+        matches!(muxer.as_str(), "matroska" | "webm") || (codec == ffi::AVCodecID::AV_CODEC_ID_OPUS && muxer == "ogg");
+    edit_lists || pre_skip
 }
 
 /// The audio encoder for a container when none is asked for: aac for the MP4 family, Matroska and
@@ -325,14 +326,10 @@ fn signals_priming(muxer: &str, codec: ffi::AVCodecID) -> bool {
 /// its encoder, else aac where the muxer takes it.
 pub fn default_encoder(container: &Container) -> Result<*const ffi::AVCodec> {
     let name = container.name();
-    let by_name = |n: &str| {
-        let c = crate::core::ffmpeg::util::cstring(n);
-        // SAFETY: a table lookup; null when this FFmpeg lacks the encoder.
-        let p = unsafe { ffi::avcodec_find_encoder_by_name(c.as_ptr()) };
-        (!p.is_null()).then_some(p)
-    };
+    // (None when this FFmpeg lacks the encoder.)
+    let by_name = |n: &str| find_encoder(n, ffi::AVMediaType::AVMEDIA_TYPE_AUDIO, "").ok();
     let chosen = match name.as_str() {
-        "mp4" | "mov" | "ipod" | "3gp" | "3g2" | "psp" | "ismv" | "f4v" | "matroska" | "mpegts" => by_name("aac"),
+        _ if container.is_mov_family() || matches!(name.as_str(), "matroska" | "mpegts") => by_name("aac"),
         "webm" => by_name("libopus"),
         "avi" => by_name("libmp3lame"),
         _ if container.default_audio_codec() == ffi::AVCodecID::AV_CODEC_ID_NONE => None,
@@ -367,13 +364,14 @@ fn channel_layout(codec: &ffi::AVCodec, name: &str, channels: u32) -> Result<ffi
     // Opus's multichannel mapping takes Vorbis's layouts, which for 3 and 4 channels are not FFmpeg's
     // defaults (2.1 and 4.0 were refused: "Invalid channel layout 2.1 for specified mapping family -1").
     if codec.id == ffi::AVCodecID::AV_CODEC_ID_OPUS && (channels == 3 || channels == 4) {
-        let name = crate::core::ffmpeg::util::cstring(if channels == 3 { "3.0" } else { "quad" });
+        let name = cstring(if channels == 3 { "3.0" } else { "quad" });
         // SAFETY: `layout` is a plain layout (native order, nothing allocated) overwritten from a known name.
         let ret = unsafe { ffi::av_channel_layout_from_string(&mut layout, name.as_ptr()) };
         debug_assert_eq!(ret, 0);
         return Ok(layout);
     }
-    let listed = listed_layouts(codec);
+    // SAFETY: ch_layouts is null or a static list terminated by a zeroed layout (nb_channels 0).
+    let listed = unsafe { terminated_list(codec.ch_layouts, |l| l.nb_channels == 0) };
     if listed.is_empty() {
         if channels == 0 || channels > MAX_CHANNELS {
             return Err(channels_refused(name, channels, &(1..=MAX_CHANNELS).collect::<Vec<_>>()));
@@ -398,36 +396,11 @@ fn channels_refused(name: &str, channels: u32, allowed: &[u32]) -> EncodeError {
     EncodeError::invalid_value(format!("audio.channels is {channels}, but audio encoder {name} takes {list} channels"))
 }
 
-/// The channel layouts an encoder lists (empty: it takes any).
-fn listed_layouts(codec: &ffi::AVCodec) -> Vec<ffi::AVChannelLayout> {
-    let mut out = Vec::new();
-    let mut p = codec.ch_layouts;
-    if p.is_null() {
-        return out;
-    }
-    // SAFETY: a static list terminated by a zeroed layout (nb_channels 0).
-    unsafe {
-        while (*p).nb_channels != 0 {
-            out.push(*p);
-            p = p.add(1);
-        }
-    }
-    out
-}
-
 /// The caller's rate if the encoder takes it, else the lowest it takes above it (else its highest).
 fn sample_rate(codec: &ffi::AVCodec, wanted: u32) -> u32 {
-    let mut rates = Vec::new();
-    let mut p = codec.supported_samplerates;
-    if !p.is_null() {
-        // SAFETY: a static list terminated by 0.
-        unsafe {
-            while *p != 0 {
-                rates.push(*p as u32);
-                p = p.add(1);
-            }
-        }
-    }
+    // SAFETY: supported_samplerates is null or a static list terminated by 0.
+    let rates: Vec<u32> =
+        unsafe { terminated_list(codec.supported_samplerates, |r| *r == 0) }.into_iter().map(|r| r as u32).collect();
     if rates.is_empty() || rates.contains(&wanted) {
         return wanted;
     }
@@ -437,17 +410,8 @@ fn sample_rate(codec: &ffi::AVCodec, wanted: u32) -> u32 {
 /// Float where the encoder takes it (no quantisation), planar first; else the encoder's first format.
 fn sample_format(codec: &ffi::AVCodec) -> ffi::AVSampleFormat {
     use ffi::AVSampleFormat::*;
-    let mut formats = Vec::new();
-    let mut p = codec.sample_fmts;
-    if !p.is_null() {
-        // SAFETY: a static list terminated by AV_SAMPLE_FMT_NONE.
-        unsafe {
-            while *p != AV_SAMPLE_FMT_NONE {
-                formats.push(*p);
-                p = p.add(1);
-            }
-        }
-    }
+    // SAFETY: sample_fmts is null or a static list terminated by AV_SAMPLE_FMT_NONE.
+    let formats = unsafe { terminated_list(codec.sample_fmts, |f| *f == AV_SAMPLE_FMT_NONE) };
     [AV_SAMPLE_FMT_FLTP, AV_SAMPLE_FMT_FLT]
         .into_iter()
         .find(|f| formats.contains(f))

@@ -3,7 +3,7 @@
 use ffmpeg_next::ffi;
 
 use crate::core::error::{EncodeError, ErrorCode, Result};
-use crate::core::ffmpeg::util::{cstring, pix_fmt_name, text};
+use crate::core::ffmpeg::util::{cstring, pix_fmt_name, terminated_list, text};
 use crate::core::mux::container::Container;
 
 /// An FFmpeg video encoder. The pointer is to libavcodec's static codec table.
@@ -67,19 +67,8 @@ impl VideoCodec {
 
     /// The pixel formats the encoder takes, in its order of preference (empty: it takes anything).
     pub fn pixel_formats(&self) -> Vec<ffi::AVPixelFormat> {
-        let mut formats = Vec::new();
-        let mut p = self.raw().pix_fmts;
-        if p.is_null() {
-            return formats;
-        }
-        // SAFETY: pix_fmts is a static list terminated by AV_PIX_FMT_NONE.
-        unsafe {
-            while *p != ffi::AVPixelFormat::AV_PIX_FMT_NONE {
-                formats.push(*p);
-                p = p.add(1);
-            }
-        }
-        formats
+        // SAFETY: pix_fmts is null or a static list terminated by AV_PIX_FMT_NONE.
+        unsafe { terminated_list(self.raw().pix_fmts, |f| *f == ffi::AVPixelFormat::AV_PIX_FMT_NONE) }
     }
 
     /// The pixel format to encode in: the one asked for, checked against the encoder's list, or the

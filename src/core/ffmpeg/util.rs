@@ -24,6 +24,26 @@ pub unsafe fn text(p: *const std::ffi::c_char) -> String {
     }
 }
 
+/// The entries of one of libavcodec's static lists (an encoder's pixel formats, sample formats, rates,
+/// channel layouts) up to its terminator, for which `end` is true; empty for a null list.
+///
+/// # Safety
+/// `p` is null or points to a list terminated by an entry for which `end` is true.
+pub unsafe fn terminated_list<T: Copy>(mut p: *const T, end: impl Fn(&T) -> bool) -> Vec<T> {
+    let mut out = Vec::new();
+    if p.is_null() {
+        return out;
+    }
+    // SAFETY: every entry up to and including the terminator is readable (the caller's contract).
+    unsafe {
+        while !end(&*p) {
+            out.push(*p);
+            p = p.add(1);
+        }
+    }
+    out
+}
+
 /// FFmpeg's description of an AVERROR code.
 pub fn av_error_text(code: i32) -> String {
     let mut buf = [0 as std::ffi::c_char; 256];

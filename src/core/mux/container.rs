@@ -99,6 +99,12 @@ impl Container {
         self.raw().video_codec
     }
 
+    /// One of the mov muxer's flavours (mp4, mov, 3gp, ismv, …): a movie timescale, moov/moof boxes,
+    /// `movflags`.
+    pub fn is_mov_family(&self) -> bool {
+        matches!(self.name().as_str(), "mp4" | "mov" | "ipod" | "3gp" | "3g2" | "psp" | "f4v" | "ismv")
+    }
+
     /// FFmpeg's default audio codec for this muxer (`AV_CODEC_ID_NONE`: it holds no audio).
     pub fn default_audio_codec(&self) -> ffi::AVCodecID {
         self.raw().audio_codec

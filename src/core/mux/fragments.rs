@@ -15,8 +15,6 @@
 use super::container::Container;
 use crate::core::encoder::settings::OptionValue;
 
-/// Muxers of the mov family that fragment as plain MP4 does.
-const MOV_FAMILY: &[&str] = &["mp4", "mov", "ipod", "3gp", "3g2", "psp", "f4v"];
 /// Flags that make the mov muxer fragment.
 const FRAGMENTING: &[&str] = &["frag_keyframe", "empty_moov", "frag_every_frame", "frag_custom", "separate_moof"];
 /// Flags whose timing model the defaults stay out of.
@@ -29,7 +27,8 @@ pub fn with_fragment_defaults(
     container: &Container,
     mut options: Vec<(String, OptionValue)>,
 ) -> Vec<(String, OptionValue)> {
-    if !MOV_FAMILY.contains(&container.name().as_str()) {
+    // The mov family fragments as plain MP4 does, but ismv (Smooth Streaming), which fragments its own way.
+    if !container.is_mov_family() || container.name() == "ismv" {
         return options;
     }
     let keys: Vec<String> = options.iter().map(|(k, _)| k.clone()).collect();

@@ -8,9 +8,6 @@
 use super::container::Container;
 use crate::core::encoder::settings::OptionValue;
 
-/// Muxers of the mov family (those with a movie timescale and edit lists).
-const MOV_FAMILY: &[&str] = &["mp4", "mov", "ipod", "3gp", "3g2", "psp", "f4v", "ismv"];
-
 /// `options` (the muxer's) with `movie_timescale` = `audio_rate` for the mov family, unless given.
 pub fn with_audio_timescale(
     container: &Container,
@@ -18,7 +15,7 @@ pub fn with_audio_timescale(
     audio_rate: Option<u32>,
 ) -> Vec<(String, OptionValue)> {
     let Some(rate) = audio_rate else { return options };
-    if MOV_FAMILY.contains(&container.name().as_str()) && !options.iter().any(|(k, _)| k == "movie_timescale") {
+    if container.is_mov_family() && !options.iter().any(|(k, _)| k == "movie_timescale") {
         options.push(("movie_timescale".into(), OptionValue::Num(rate as f64)));
     }
     options

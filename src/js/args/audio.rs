@@ -7,7 +7,7 @@ use crate::core::{
     first_non_finite, number_text, AudioSettings, EncodeError, ErrorCode, MAX_CHANNELS, MAX_SAMPLE_RATE,
 };
 
-use super::options::extra_options;
+use super::options::{extra_options, integer_option};
 use crate::js::errors::Failure;
 use crate::js::node_api::JsVal;
 
@@ -51,7 +51,8 @@ pub fn parse(audio: JsVal, with_samples: bool) -> Result<Option<AudioOption>, Fa
         }
     }
     let sample_rate =
-        integer(audio.get("sampleRate")?, "audio.sampleRate", 1, MAX_SAMPLE_RATE as u64, "samples per second")? as u32;
+        integer_option(audio.get("sampleRate")?, "audio.sampleRate", 1, MAX_SAMPLE_RATE as u64, "samples per second")?
+            as u32;
     let channels = channel_count(audio.get("channels")?)?;
     let codec = match audio.get("codec")? {
         v if v.is_nullish() => None,
@@ -61,7 +62,7 @@ pub fn parse(audio: JsVal, with_samples: bool) -> Result<Option<AudioOption>, Fa
     };
     let bit_rate = match audio.get("bitRate")? {
         v if v.is_nullish() => None,
-        v => Some(integer(v, "audio.bitRate", 1, 10_000_000, "bits per second")?),
+        v => Some(integer_option(v, "audio.bitRate", 1, 10_000_000, "bits per second")?),
     };
     let extra = extra_options(audio.get("extraOptions")?, "audio.extraOptions")?;
     let settings = AudioSettings { sample_rate, channels, codec, bit_rate, extra };
@@ -215,21 +216,4 @@ fn channel_count(value: JsVal) -> Result<u32, Failure> {
         ));
     }
     Ok(n as u32)
-}
-
-/// An integer option in `min..=max`: `ERR_INVALID_ARG_TYPE` if not a number, `ERR_OUT_OF_RANGE` else.
-fn integer(value: JsVal, name: &str, min: u64, max: u64, unit: &str) -> Result<u64, Failure> {
-    let Some(n) = value.number() else {
-        return Err(failure(
-            ErrorCode::InvalidArgType,
-            format!("{name} must be a number ({unit}), got {}", value.describe_type()),
-        ));
-    };
-    if n.fract() != 0.0 || !(min as f64..=max as f64).contains(&n) {
-        return Err(failure(
-            ErrorCode::OutOfRange,
-            format!("{name} must be an integer from {min} to {max} ({unit}), got {}", number_text(n)),
-        ));
-    }
-    Ok(n as u64)
 }

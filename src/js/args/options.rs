@@ -1,6 +1,6 @@
 //! `EncodeOptions` from JS → core `EncodeSettings`, plus the JS-only parts (signal, onProgress).
 
-use crate::core::{EncodeError, EncodeSettings, ErrorCode, OptionValue};
+use crate::core::{number_text, EncodeError, EncodeSettings, ErrorCode, OptionValue};
 
 use crate::js::errors::Failure;
 use crate::js::node_api::JsVal;
@@ -151,4 +151,18 @@ fn optional_string(options: JsVal, key: &str) -> Result<Option<String>, Failure>
         return Ok(None);
     }
     v.string().map(Some).ok_or_else(|| type_error(format!("{key} must be a string, got {}", v.describe_type())))
+}
+
+/// An integer option in `min..=max`: `ERR_INVALID_ARG_TYPE` if not a number, `ERR_OUT_OF_RANGE` else.
+pub fn integer_option(value: JsVal, name: &str, min: u64, max: u64, unit: &str) -> Result<u64, Failure> {
+    let Some(n) = value.number() else {
+        return Err(type_error(format!("{name} must be a number ({unit}), got {}", value.describe_type())));
+    };
+    if n.fract() != 0.0 || !(min as f64..=max as f64).contains(&n) {
+        return Err(Failure::Encode(EncodeError::new(
+            ErrorCode::OutOfRange,
+            format!("{name} must be an integer from {min} to {max} ({unit}), got {}", number_text(n)),
+        )));
+    }
+    Ok(n as u64)
 }

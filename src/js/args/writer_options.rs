@@ -83,19 +83,7 @@ pub fn parse(options: Option<JsVal>, method: &str) -> Result<WriterOptions, Fail
 
 /// `width` / `height`: an integer in 1..=16384 (Node's own checks: a RangeError for a number out of range).
 fn dimension(value: JsVal, name: &str) -> Result<i64, Failure> {
-    let Some(n) = value.number() else {
-        return Err(failure(
-            ErrorCode::InvalidArgType,
-            format!("options.{name} must be a number (pixels), got {}", value.describe_type()),
-        ));
-    };
-    if n.fract() != 0.0 || !(1.0..=16384.0).contains(&n) {
-        return Err(failure(
-            ErrorCode::OutOfRange,
-            format!("options.{name} must be an integer from 1 to 16384, got {n}"),
-        ));
-    }
-    Ok(n as i64)
+    Ok(options_arg::integer_option(value, &format!("options.{name}"), 1, 16384, "pixels")? as i64)
 }
 
 /// `device`: `'cpu'` (default) or `'cuda:N'`.
