@@ -74,6 +74,7 @@ impl AudioEncoder {
         };
         // SAFETY: a static codec table entry.
         let raw_codec = unsafe { &*ptr };
+        // SAFETY: the entry's name is a static NUL-terminated string.
         let codec_name = unsafe { text(raw_codec.name) };
         if !container.accepts(raw_codec.id) {
             return Err(EncodeError::new(
@@ -100,7 +101,6 @@ impl AudioEncoder {
             (*raw).sample_rate = rate as i32;
             (*raw).sample_fmt = format;
             ffi::av_channel_layout_copy(&mut (*raw).ch_layout, &layout);
-            (*raw).time_base = Rational::new(1, rate as i32).into();
             if let Some(bits) = settings.bit_rate {
                 (*raw).bit_rate = bits as i64;
             }
@@ -360,6 +360,7 @@ pub fn default_encoder(container: &Container) -> Result<*const ffi::AVCodec> {
 fn channel_layout(codec: &ffi::AVCodec, name: &str, channels: u32) -> Result<ffi::AVChannelLayout> {
     // SAFETY: AVChannelLayout is plain data; the default layout of a count is a native-order mask.
     let mut layout: ffi::AVChannelLayout = unsafe { std::mem::zeroed() };
+    // SAFETY: `layout` is a zeroed, unallocated layout that FFmpeg overwrites.
     unsafe { ffi::av_channel_layout_default(&mut layout, channels as i32) };
     // Opus's multichannel mapping takes Vorbis's layouts, which for 3 and 4 channels are not FFmpeg's
     // defaults (2.1 and 4.0 were refused: "Invalid channel layout 2.1 for specified mapping family -1").

@@ -197,6 +197,7 @@ pub(super) fn encoder_for_id(id: ffi::AVCodecID) -> Option<*const ffi::AVCodec> 
         }
         // SAFETY: a static table entry.
         let codec = unsafe { &*ptr };
+        // SAFETY: a query of the same static entry.
         if unsafe { ffi::av_codec_is_encoder(ptr) } == 0 || codec.id != id {
             continue;
         }
@@ -209,6 +210,7 @@ pub(super) fn encoder_for_id(id: ffi::AVCodecID) -> Option<*const ffi::AVCodec> 
 }
 
 pub(super) fn codec_id_name(id: ffi::AVCodecID) -> String {
+    // SAFETY: avcodec_get_name returns a static string for any id.
     unsafe { text(ffi::avcodec_get_name(id)) }
 }
 
