@@ -329,3 +329,19 @@ test('without an audio track the EncodeResult has no audioCodec key, from every 
   }
   t.deepEqual(probe(path.join(dir, 'a.mp4')).streams.map((s) => s.codec_type), ['video'], 'and the file has no audio stream');
 });
+
+// Where the container cannot signal the encoder's priming (avi, flv, nut, ts), framecodec shifts the audio
+// packets to start with the video: without that, FFmpeg shifts every stream past the priming and the video
+// starts one encoder delay late (0.023 s with mp3; in ts the audio began 21 ms before the video). Both tracks
+// start together, at the container's start (avi counts packets: ffprobe shows 0 either way).
+for (const ext of ['avi', 'flv', 'nut', 'ts']) {
+  test(`${ext}: the video starts where it would without audio, and the audio with it (the priming is shifted, not the video)`, async (t) => {
+    const silent = await new VideoEncoder(FRAMES, { frameRate: RATE }).toBuffer(ext);
+    const withAudio = await new VideoEncoder(FRAMES, { frameRate: RATE, audio: { sampleRate: SR, channels: 2, samples: STEREO } }).toBuffer(ext);
+    const start = (buffer, type) => Number(probe(buffer, { ext }).streams.find((s) => s.codec_type === type).start_time);
+    const [videoAlone, video, audio] = [start(silent, 'video'), start(withAudio, 'video'), start(withAudio, 'audio')];
+    t.log(`${ext}: video starts at ${videoAlone} alone, ${video} with audio; audio at ${audio}`);
+    t.is(video, videoAlone);
+    t.true(Math.abs(audio - video) <= 0.001, `audio starts at ${audio}, video at ${video}`);
+  });
+}
